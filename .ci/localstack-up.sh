@@ -42,7 +42,7 @@ say() { echo "[localstack-up] $*" >&2; }
 health_ok() {
   local body
   body="$(curl -fsS --max-time 3 "$HEALTH_URL" 2>/dev/null)" || { echo "no answer on $HEALTH_URL"; return 1; }
-  HEALTH_BODY="$body" SERVICES_LIST="$SERVICES_LIST" "$PYTHON" - <<'PY'
+  HEALTH_BODY="$body" SERVICES_LIST="$SERVICES_LIST" python3 - <<'PY'
 import json, os, sys
 try:
     services = json.loads(os.environ["HEALTH_BODY"]).get("services", {})
@@ -77,16 +77,96 @@ if health_ok >/dev/null; then
   exit 0
 fi
 
-# 2. Install localstack-core into the venv when missing (or when the venv holds another version).
-installed="$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("localstack-core"))' 2>/dev/null || true)"
-if [ "$installed" != "$LS_VERSION" ]; then
+# localstack-core 4.13.1 declares requires-python >= 3.10, but upstream only runs it on 3.13 and two code
+# paths need Python >= 3.12 (on 3.11: every kms.CreateKey fails with "TypeError: encoding without a string
+# argument" from uuid.uuid5(ns, <bytes>), which breaks AWS::KMS::Key and SNS/SQS KmsMasterKeyId; and
+# localstack.packages fails to import on `threading.Lock | None`, which disables some startup hooks).
+# On an interpreter older than 3.12 a small .pth shim in the venv backports both; on 3.12+ it does nothing.
+install_py311_compat() {
+  local site
+  site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+  cat >"$site/_queuekit_localstack_compat.py" <<'PY'
+"""Written by queuekit's .ci/localstack-up.sh: Python 3.11 backports needed by localstack-core 4.13.1."""
+import sys
+
+if sys.version_info < (3, 12):
+    import _thread
+    import hashlib
+    import threading
+    import uuid
+
+    class _Lock:
+        """threading.Lock as a class (it is one from 3.13 on), so `Lock | None` annotations evaluate."""
+
+        def __new__(cls, *args, **kwargs):
+            return _thread.allocate_lock()
+
+    threading.Lock = _Lock
+
+    _uuid3, _uuid5 = uuid.uuid3, uuid.uuid5
+
+    def uuid3(namespace, name):  # 3.12+: name may be bytes
+        if isinstance(name, (bytes, bytearray)):
+            digest = hashlib.md5(namespace.bytes + bytes(name), usedforsecurity=False).digest()
+            return uuid.UUID(bytes=digest[:16], version=3)
+        return _uuid3(namespace, name)
+
+    def uuid5(namespace, name):  # 3.12+: name may be bytes
+        if isinstance(name, (bytes, bytearray)):
+            digest = hashlib.sha1(namespace.bytes + bytes(name), usedforsecurity=False).digest()
+            return uuid.UUID(bytes=digest[:16], version=5)
+        return _uuid5(namespace, name)
+
+    uuid.uuid3, uuid.uuid5 = uuid3, uuid5
+PY
+  echo "import _queuekit_localstack_compat" >"$site/_queuekit_localstack_compat.pth"
+}
+
+# 2. Install localstack-core into the venv when missing (or installed differently).
+# localstack-core's own dependency ranges are open-ended and newer releases break it (cbor2 6.x removed
+# cbor2._decoder -> "No component plugins found in namespace localstack.runtime.components"), so the
+# install is constrained to upstream's lock file for this release (requirements-runtime.txt at tag v4.13.1).
+LS_CONSTRAINTS="
+  airspeed-ext==0.6.9 annotated-types==0.7.0 antlr4-python3-runtime==4.13.2 apispec==6.9.0
+  argparse==1.4.0 asn1crypto==1.5.1 attrs==25.4.0 aws-sam-translator==1.106.0 aws-xray-sdk==2.15.0
+  awscli==1.44.24 awscrt==0.31.1 boto3==1.42.34 botocore==1.42.34 cachetools==6.2.5 cbor2==5.8.0
+  certifi==2026.1.4 cffi==2.0.0 cfn-lint==1.41.0 charset-normalizer==3.4.4 click==8.3.1
+  colorama==0.4.6 constantly==23.10.4 crontab==1.0.5 cryptography==46.0.3 decorator==5.2.1
+  dill==0.3.6 dnslib==0.9.26 dnspython==2.8.0 docker==7.1.0 docutils==0.19 events==0.5
+  graphql-core==3.2.7 grpcio==1.76.0 h11==0.16.0 h2==4.3.0 hpack==4.1.0 hypercorn==0.18.0
+  hyperframe==6.1.0 hyperlink==21.0.0 idna==3.11 incremental==24.11.0 isodate==0.7.2 jinja2==3.1.6
+  jmespath==1.1.0 joserfc==1.6.1 jpype1==1.6.0 jsonpatch==1.33 jsonpath-ng==1.7.0 jsonpath-rw==1.4.0
+  jsonpointer==3.0.0 jsonschema==4.26.0 jsonschema-path==0.3.4 jsonschema-specifications==2025.9.1
+  kclpy-ext==3.0.5 lazy-object-proxy==1.12.0 localstack-twisted==24.3.0 markdown-it-py==4.0.0
+  markupsafe==3.0.3 mdurl==0.1.2 more-itertools==10.8.0 moto-ext==5.1.20.post22 mpmath==1.3.0
+  multipart==1.3.0 networkx==3.6.1 openapi-core==0.22.0 openapi-schema-validator==0.6.3
+  openapi-spec-validator==0.7.2 opensearch-protobufs==0.19.0 opensearch-py==3.1.0 packaging==26.0
+  pathable==0.4.4 plux==1.14.0 ply==3.11 priority==1.3.0 protobuf==6.33.4 psutil==7.2.1
+  py-partiql-parser==0.6.3 pyasn1==0.6.2 pycparser==3.0 pydantic==2.12.4 pydantic-core==2.41.5
+  pygments==2.19.2 pymongo==4.16.0 pyopenssl==25.3.0 pyparsing==3.3.2 python-dateutil==2.9.0.post0
+  python-dotenv==1.2.1 pyyaml==6.0.3 readerwriterlock==1.0.9 referencing==0.36.2 regex==2026.1.15
+  requests==2.32.5 requests-aws4auth==1.3.1 responses==0.25.8 rfc3339-validator==0.1.4 rich==14.3.1
+  rolo==0.7.6 rpds-py==0.30.0 rsa==4.7.2 s3transfer==0.16.0 semver==3.0.4 six==1.17.0 sympy==1.14.0
+  typing-extensions==4.15.0 typing-inspection==0.4.2 urllib3==2.6.3 werkzeug==3.1.5 wrapt==2.0.1
+  wsproto==1.3.2 xmltodict==1.0.2 zope-interface==8.2
+"
+stamp="localstack-core[runtime]==${LS_VERSION} $(printf '%s' "$LS_CONSTRAINTS" "$(declare -f install_py311_compat)" | cksum | cut -d' ' -f1)"
+STAMP_FILE="$VENV/.queuekit-localstack-stamp"
+if [ "$(cat "$STAMP_FILE" 2>/dev/null || true)" != "$stamp" ]; then
   if [ ! -x "$VENV/bin/python" ]; then
     say "creating venv $VENV"
     "$PYTHON" -m venv "$VENV"
   fi
-  say "installing localstack-core[runtime]==${LS_VERSION} into $VENV (found: ${installed:-none})"
+  say "installing localstack-core[runtime]==${LS_VERSION} into $VENV"
   t0=$SECONDS
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "localstack-core[runtime]==${LS_VERSION}"
+  constraints_file="$(mktemp)"
+  printf '%s\n' $LS_CONSTRAINTS >"$constraints_file"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -c "$constraints_file" "localstack-core[runtime]==${LS_VERSION}" \
+    || { rm -f "$constraints_file"; fail "pip install of localstack-core failed"; }
+  rm -f "$constraints_file"
+  install_py311_compat
+  echo "$stamp" >"$STAMP_FILE"
   say "pip install took $((SECONDS - t0)) s"
 fi
 
@@ -109,21 +189,29 @@ if [ -z "$pid" ]; then
   [ -f "$LOG_FILE" ] && mv -f "$LOG_FILE" "$LOG_FILE.1"
   mkdir -p "$LS_DIR/fs"
   say "starting LocalStack ${LS_VERSION} in host mode on 127.0.0.1:${PORT} (services: ${SERVICES_LIST}); log: $LOG_FILE"
-  # GATEWAY_LISTEN: bind loopback only. DNS_ADDRESS=0: no DNS server (it would bind port 53 on 0.0.0.0).
+  # GATEWAY_LISTEN: bind loopback only - honoured only by GATEWAY_SERVER=hypercorn; the default "twisted"
+  #   server ignores the host for IPv4 and binds 0.0.0.0:PORT. (hypercorn here still answers both http and
+  #   https on the one port.) DNS_ADDRESS=0: no DNS server (it would bind port 53 on 0.0.0.0, tcp+udp).
   # LOCALSTACK_HOST + SQS_ENDPOINT_STRATEGY=path: returned queue URLs / S3 locations use 127.0.0.1:PORT,
   #   which resolves without DNS (the default localhost.localstack.cloud needs public DNS).
   # SKIP_SSL_CERT_DOWNLOAD: no attempt to fetch the TLS cert from the internet at start (5 s timeouts each).
-  # DISABLE_EVENTS: no analytics calls home. CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES=0: an unsupported
-  #   resource type fails the stack instead of being silently skipped as if it had been created.
+  # OVERRIDE_IN_DOCKER=0: this sandbox has /.dockerenv, so LocalStack would otherwise assume it runs in its
+  #   own container and ignore FILESYSTEM_ROOT (writing to /var/lib/localstack and /tmp/localstack instead).
+  # DISABLE_EVENTS: no analytics calls home.
+  # CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES is deliberately left at LocalStack's default (true): with it set to
+  #   0, 4.13.1 offline rejects *every* resource type, because its support check needs a catalog fetched from
+  #   the internet and, without one, treats nothing as supported. Consequence: a resource type that
+  #   LocalStack has no provider for is skipped silently (reported CREATE_COMPLETE) - check real resources.
   env \
     GATEWAY_LISTEN="127.0.0.1:${PORT}" \
+    GATEWAY_SERVER="${GATEWAY_SERVER:-hypercorn}" \
     LOCALSTACK_HOST="127.0.0.1:${PORT}" \
     DNS_ADDRESS=0 \
+    OVERRIDE_IN_DOCKER=0 \
     SERVICES="$SERVICES_LIST" \
     DISABLE_EVENTS=1 \
     SKIP_SSL_CERT_DOWNLOAD=1 \
     SQS_ENDPOINT_STRATEGY="${SQS_ENDPOINT_STRATEGY:-path}" \
-    CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES="${CFN_IGNORE_UNSUPPORTED_RESOURCE_TYPES:-0}" \
     FILESYSTEM_ROOT="$LS_DIR/fs" \
     setsid "$VENV/bin/python" -m localstack.runtime.main >"$LOG_FILE" 2>&1 </dev/null &
   pid=$!

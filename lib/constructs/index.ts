@@ -1,0 +1,12 @@
+export * from './batch-consumer.js';
+export * from './errors.js';
+export * as limits from './limits.js';
+export * from './producer.js';
+export * from './queue.js';
+export * from './queuekit-checks.js';
+export * from './queuekit-function.js';
+export * from './rules/check.js';
+export * from './rules/report-text.js';
+export * from './rules/rules.js';
+export * from './rules/template-set.js';
+export * from './topic.js';
