@@ -1,0 +1,13 @@
+import { App, Stack, Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Queue, Topic, BatchConsumer, Producer, QueueEncryption } from '../lib/constructs/index.js';
+const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+const stack = new Stack(app, 'S');
+const q = new Queue(stack, 'Q', { queueName: 'orders', fifo: true, encryption: QueueEncryption.KMS });
+const t = new Topic(stack, 'T', { fifo: true });
+t.subscribe(q, { filter: { a: ['x'] } });
+const t0 = Date.now();
+new BatchConsumer(stack, 'C', { queue: q, entry: new URL('../lambdas/audit-writer.ts', import.meta.url).pathname });
+new Producer(stack, 'P', { entry: new URL('../lambdas/audit-writer.ts', import.meta.url).pathname, queues: { myQueue: q }, topics: { jobs: t } });
+console.error('construct ms', Date.now() - t0);
+console.log(JSON.stringify(Template.fromStack(stack).toJSON(), null, 1));
