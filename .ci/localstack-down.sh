@@ -33,6 +33,12 @@ if ! group_alive; then
   rm -f "$PID_FILE"
   exit 0
 fi
+# A stale PID file whose PID now belongs to something else: leave that process alone.
+if kill -0 "$pid" 2>/dev/null && ! tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'localstack.runtime.main'; then
+  say "PID $pid from $PID_FILE is not LocalStack ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)); removing stale PID file"
+  rm -f "$PID_FILE"
+  exit 0
+fi
 
 say "stopping LocalStack (process group $pid)"
 kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true

@@ -15,19 +15,23 @@
 #   QUEUEKIT_LOCALSTACK_PORT      gateway port on 127.0.0.1 (default 4566)
 #   QUEUEKIT_LOCALSTACK_SERVICES  comma list for SERVICES (default below)
 #   QUEUEKIT_LOCALSTACK_TIMEOUT   seconds to wait for health (default 120)
+#   QUEUEKIT_LOCALSTACK_PYTHON    interpreter for a new venv (default python3; 3.11+ works, see the shim)
 #   Any other LocalStack config variable (DEBUG=1, ...) set in the caller's environment is passed through.
 #
 # Endpoint for clients: http://127.0.0.1:4566, dummy credentials (test/test), region us-east-1.
+# Nothing is fetched from the internet at start or while serving (checked with strace): needs only PyPI
+# for the first install. Queue URLs look like http://127.0.0.1:4566/queue/us-east-1/000000000000/NAME.
 set -euo pipefail
 
-LS_VERSION="4.13.1"   # last localstack-core release that supports Python 3.11 - do not bump blindly
+LS_VERSION="4.13.1"   # last open localstack-core release usable on Python 3.11 - do not bump blindly
 LS_DIR="${QUEUEKIT_LOCALSTACK_DIR:-$PWD/.localstack}"
 VENV="${QUEUEKIT_LOCALSTACK_VENV:-$LS_DIR/venv}"
 PORT="${QUEUEKIT_LOCALSTACK_PORT:-4566}"
 TIMEOUT="${QUEUEKIT_LOCALSTACK_TIMEOUT:-120}"
 # kms: AWS::KMS::Key and SNS KmsMasterKeyId; cloudwatch: AWS::CloudWatch::Alarm. With SERVICES set,
-# LocalStack loads *only* these (STRICT_SERVICE_LOADING) plus their hard dependencies, and a CloudFormation
-# resource whose service is not loaded fails to deploy.
+# LocalStack loads *only* these (STRICT_SERVICE_LOADING) plus their hard dependencies (ssm pulls in
+# secretsmanager, kms and lambda), and a CloudFormation resource whose service is not loaded fails, e.g.
+# AWS::CloudWatch::Alarm without cloudwatch: "Service 'cloudwatch' is not enabled".
 SERVICES_LIST="${QUEUEKIT_LOCALSTACK_SERVICES:-sqs,sns,s3,cloudformation,iam,sts,ssm,kms,cloudwatch}"
 PYTHON="${QUEUEKIT_LOCALSTACK_PYTHON:-python3}"
 
@@ -56,12 +60,14 @@ PY
 }
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# Guards against a recycled PID in a stale PID file.
+is_localstack_pid() { pid_alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q 'localstack.runtime.main'; }
 
 port_busy() { ss -Hltn "sport = :${PORT}" 2>/dev/null | grep -q .; }
 
 fail() {
   say "ERROR: $*"
-  if [ -f "$LOG_FILE" ]; then
+  if [ -n "${pid:-}" ] && [ -f "$LOG_FILE" ]; then
     say "---- last 60 lines of $LOG_FILE ----"
     tail -n 60 "$LOG_FILE" >&2 || true
     say "---- end of log ----"
@@ -160,6 +166,7 @@ if [ "$(cat "$STAMP_FILE" 2>/dev/null || true)" != "$stamp" ]; then
   say "installing localstack-core[runtime]==${LS_VERSION} into $VENV"
   t0=$SECONDS
   constraints_file="$(mktemp)"
+  # shellcheck disable=SC2086 # deliberate word splitting: one pin per line
   printf '%s\n' $LS_CONSTRAINTS >"$constraints_file"
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -c "$constraints_file" "localstack-core[runtime]==${LS_VERSION}" \
@@ -174,7 +181,7 @@ fi
 pid=""
 if [ -f "$PID_FILE" ]; then
   pid="$(cat "$PID_FILE" 2>/dev/null || true)"
-  if pid_alive "$pid"; then
+  if is_localstack_pid "$pid"; then
     say "LocalStack process $pid (from $PID_FILE) is running but not healthy yet; waiting for it"
   else
     rm -f "$PID_FILE"
