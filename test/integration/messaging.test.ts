@@ -1,0 +1,551 @@
+/**
+ * The SQS/SNS semantics the reference app (bin/messaging-stack.ts, lambdas/) relies on, checked against a real
+ * emulator (fauxqs, in-process, loopback only) through the real AWS SDK v3 clients: no mocks.
+ *
+ * Resources are created with the SDK exactly as they would be against AWS, including the queue policy that lets a
+ * topic deliver to a queue (fauxqs does not enforce it; AWS does). Every test creates its own topic and queues.
+ * Polling is always bounded: a fixed number of ReceiveMessage calls with a 1 s long poll, so a missing message fails
+ * the test in seconds instead of hanging it. Nothing here relies on the order of a standard queue.
+ */
+import {
+  CreateTopicCommand,
+  PublishCommand,
+  SNSClient,
+  type MessageAttributeValue as SnsMessageAttributeValue,
+  SubscribeCommand,
+} from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SetQueueAttributesCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConsumedMessage, parseRecord, processBatch } from '../../lib/runtime/sqs-batch.js';
+import { type EmbeddedEmulator, sdkClientConfig, startEmbeddedEmulator } from '../support/fauxqs-server.js';
+
+let emulator: EmbeddedEmulator | undefined;
+let sqs: SQSClient;
+let sns: SNSClient;
+
+beforeAll(async () => {
+  emulator = await startEmbeddedEmulator();
+  sqs = new SQSClient(sdkClientConfig(emulator.endpoint));
+  sns = new SNSClient(sdkClientConfig(emulator.endpoint));
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  sns?.destroy();
+  await emulator?.stop();
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers: resources, bounded receiving, the Lambda record shape.
+// ---------------------------------------------------------------------------------------------------------------
+
+interface TestQueue {
+  readonly url: string;
+  readonly arn: string;
+}
+
+/** One long poll per ReceiveMessage call, in seconds. */
+const WAIT_SECONDS = 1;
+
+function must<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) throw new Error(`missing ${what}`);
+  return value;
+}
+
+async function createQueue(name: string, attributes: Record<string, string> = {}): Promise<TestQueue> {
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const url = must(QueueUrl, `QueueUrl of ${name}`);
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { url, arn: must(Attributes?.QueueArn, `QueueArn of ${name}`) };
+}
+
+async function createTopic(name: string, attributes: Record<string, string> = {}): Promise<string> {
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
+  return must(TopicArn, `TopicArn of ${name}`);
+}
+
+/**
+ * Subscribes `queue` to `topicArn` as AWS requires: first a queue policy that lets this topic (and only it) send to
+ * the queue, then the subscription. Each queue here subscribes to a single topic, so the policy is simply replaced.
+ */
+async function subscribeQueue(topicArn: string, queue: TestQueue, attributes: Record<string, string> = {}) {
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AllowTopic',
+        Effect: 'Allow',
+        Principal: { Service: 'sns.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: queue.arn,
+        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
+      },
+    ],
+  };
+  await sqs.send(
+    new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: JSON.stringify(policy) } }),
+  );
+  const { SubscriptionArn } = await sns.send(
+    new SubscribeCommand({
+      TopicArn: topicArn,
+      Protocol: 'sqs',
+      Endpoint: queue.arn,
+      Attributes: attributes,
+      ReturnSubscriptionArn: true,
+    }),
+  );
+  return must(SubscriptionArn, 'SubscriptionArn');
+}
+
+function stringAttribute(value: string): SnsMessageAttributeValue {
+  return { DataType: 'String', StringValue: value };
+}
+
+/** One ReceiveMessage call: up to 10 messages with every system and message attribute, long-polling 1 s. */
+async function receiveOnce(queue: TestQueue, maxMessages = 10): Promise<Message[]> {
+  const { Messages } = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queue.url,
+      MaxNumberOfMessages: maxMessages,
+      WaitTimeSeconds: WAIT_SECONDS,
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  return Messages ?? [];
+}
+
+async function deleteAll(queue: TestQueue, messages: readonly Message[]) {
+  if (messages.length === 0) return;
+  const { Failed } = await sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: queue.url,
+      Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: must(m.ReceiptHandle, 'ReceiptHandle') })),
+    }),
+  );
+  expect(Failed ?? []).toEqual([]);
+}
+
+/**
+ * Receives, deleting each batch (a FIFO group stays locked while a message of it is in flight), until `count`
+ * messages have arrived; at most `attempts` calls. Returns what arrived, in arrival order; fails when it is short.
+ */
+async function receiveExactly(queue: TestQueue, count: number, attempts = 10): Promise<Message[]> {
+  const received: Message[] = [];
+  for (let attempt = 0; attempt < attempts && received.length < count; attempt++) {
+    const batch = await receiveOnce(queue);
+    received.push(...batch);
+    await deleteAll(queue, batch);
+  }
+  expect(received, `messages received from ${queue.arn} within ${attempts} polls`).toHaveLength(count);
+  return received;
+}
+
+/** Asserts that nothing (more) arrives on `queue` during one 1 s long poll. */
+async function expectNoMessage(queue: TestQueue) {
+  const extra = await receiveOnce(queue);
+  expect(
+    extra.map((m) => m.Body),
+    `unexpected messages on ${queue.arn}`,
+  ).toEqual([]);
+}
+
+interface SnsEnvelope {
+  Type: string;
+  MessageId: string;
+  TopicArn: string;
+  Subject?: string;
+  Message: string;
+  Timestamp: string;
+  SignatureVersion: string;
+  Signature: string;
+  SigningCertURL: string;
+  UnsubscribeURL: string;
+  MessageAttributes?: Record<string, { Type: string; Value: string }>;
+}
+
+function envelopeOf(message: Message): SnsEnvelope {
+  return JSON.parse(must(message.Body, 'Body')) as SnsEnvelope;
+}
+
+/** The job (or billing entry) inside a message, whether it came raw or in an SNS envelope. */
+function payloadOf<T = Record<string, unknown>>(message: Message): T {
+  const outer = JSON.parse(must(message.Body, 'Body')) as { Type?: string; Message?: string };
+  return JSON.parse(outer.Type === 'Notification' ? must(outer.Message, 'Message') : must(message.Body, 'Body')) as T;
+}
+
+const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+/**
+ * Maps a message from ReceiveMessage (requested with all system and message attributes) to the record Lambda's
+ * SQS event source mapping hands a function: camelCase fields, binary values base64-encoded, the list fields
+ * present but empty, FIFO attributes only on FIFO messages.
+ */
+function toSqsRecord(message: Message, queue: TestQueue, region: string): SQSRecord {
+  const system = message.Attributes ?? {};
+  const attributes: SQSRecordAttributes = {
+    ApproximateReceiveCount: must(system.ApproximateReceiveCount, 'ApproximateReceiveCount'),
+    SentTimestamp: must(system.SentTimestamp, 'SentTimestamp'),
+    SenderId: must(system.SenderId, 'SenderId'),
+    ApproximateFirstReceiveTimestamp: must(system.ApproximateFirstReceiveTimestamp, 'ApproximateFirstReceiveTimestamp'),
+    ...(system.AWSTraceHeader ? { AWSTraceHeader: system.AWSTraceHeader } : {}),
+    ...(system.SequenceNumber ? { SequenceNumber: system.SequenceNumber } : {}),
+    ...(system.MessageGroupId ? { MessageGroupId: system.MessageGroupId } : {}),
+    ...(system.MessageDeduplicationId ? { MessageDeduplicationId: system.MessageDeduplicationId } : {}),
+  };
+  const messageAttributes: SQSMessageAttributes = {};
+  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
+    messageAttributes[name] = {
+      dataType: must(value.DataType, `DataType of ${name}`),
+      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+      ...(value.BinaryValue !== undefined ? { binaryValue: base64(value.BinaryValue) } : {}),
+      stringListValues: value.StringListValues ?? [],
+      binaryListValues: (value.BinaryListValues ?? []).map(base64),
+    };
+  }
+  return {
+    messageId: must(message.MessageId, 'MessageId'),
+    receiptHandle: must(message.ReceiptHandle, 'ReceiptHandle'),
+    body: must(message.Body, 'Body'),
+    attributes,
+    messageAttributes,
+    md5OfBody: must(message.MD5OfBody, 'MD5OfBody'),
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
+    eventSource: 'aws:sqs',
+    eventSourceARN: queue.arn,
+    awsRegion: region,
+  };
+}
+
+/** Runs `action` with console.error captured (processBatch logs each failed record there). */
+async function capturingErrors<T>(action: () => Promise<T>): Promise<{ result: T; errors: string[] }> {
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => {
+    errors.push(args.map(String).join(' '));
+  };
+  try {
+    return { result: await action(), errors };
+  } finally {
+    console.error = original;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The tests.
+// ---------------------------------------------------------------------------------------------------------------
+
+describe('SQS redrive to a dead-letter queue', () => {
+  it('moves a message to the DLQ once it has been received more than maxReceiveCount times', async () => {
+    const maxReceiveCount = 2;
+    const dlq = await createQueue('redrive-dlq');
+    const source = await createQueue('redrive-source', {
+      VisibilityTimeout: '0',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount }),
+    });
+    const body = JSON.stringify({ jobId: 'job-redrive', kind: 'text' });
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: source.url, MessageBody: body }));
+
+    // Receive without deleting, as a consumer that keeps failing would. Visibility timeout 0: the message is back
+    // at once. Bounded: maxReceiveCount deliveries, the receive that redrives it, and slack.
+    const receiveCounts: string[] = [];
+    for (let attempt = 0; attempt < maxReceiveCount + 3; attempt++) {
+      const messages = await receiveOnce(source, 1);
+      if (messages.length === 0) break;
+      for (const m of messages) {
+        expect(m.MessageId).toBe(sent.MessageId);
+        receiveCounts.push(must(m.Attributes?.ApproximateReceiveCount, 'ApproximateReceiveCount'));
+      }
+    }
+    expect(receiveCounts).toEqual(['1', '2']);
+
+    const [dead] = await receiveExactly(dlq, 1);
+    expect(dead?.MessageId).toBe(sent.MessageId);
+    expect(dead?.Body).toBe(body);
+  });
+});
+
+describe('SNS → SQS fan-out', () => {
+  it('delivers only the messages whose attributes match a MessageAttributes filter policy', async () => {
+    const topicArn = await createTopic('attr-filter-events');
+    const inference = await createQueue('attr-filter-inference');
+    const audit = await createQueue('attr-filter-audit');
+    await subscribeQueue(topicArn, inference, {
+      FilterPolicy: JSON.stringify({ kind: ['image', 'text'] }),
+      FilterPolicyScope: 'MessageAttributes',
+    });
+    await subscribeQueue(topicArn, audit, { RawMessageDelivery: 'true' });
+
+    const publish = (jobId: string, kind?: string) =>
+      sns.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Message: JSON.stringify({ jobId, kind: kind ?? 'unknown' }),
+          ...(kind ? { MessageAttributes: { kind: stringAttribute(kind) } } : {}),
+        }),
+      );
+    await publish('job-video', 'video'); // value not in the policy
+    await publish('job-no-attribute'); // attribute missing altogether
+    await publish('job-image', 'image'); // matches
+
+    // The unfiltered subscription proves all three were published and fanned out...
+    const audited = await receiveExactly(audit, 3);
+    expect(audited.map((m) => payloadOf(m).jobId).sort()).toEqual(['job-image', 'job-no-attribute', 'job-video']);
+    // ...the filtered one gets the match, and then nothing else.
+    const [delivered] = await receiveExactly(inference, 1);
+    expect(payloadOf(must(delivered, 'delivered message')).jobId).toBe('job-image');
+    await expectNoMessage(inference);
+  });
+
+  it('filters on the JSON message body with FilterPolicyScope MessageBody, ignoring message attributes', async () => {
+    const topicArn = await createTopic('body-filter-events');
+    const priority = await createQueue('body-filter-priority');
+    const audit = await createQueue('body-filter-audit');
+    await subscribeQueue(topicArn, priority, {
+      FilterPolicy: JSON.stringify({ priority: ['high'] }),
+      FilterPolicyScope: 'MessageBody',
+    });
+    await subscribeQueue(topicArn, audit, { RawMessageDelivery: 'true' });
+
+    const publish = (job: Record<string, string>, attributes?: Record<string, SnsMessageAttributeValue>) =>
+      sns.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Message: JSON.stringify(job),
+          ...(attributes ? { MessageAttributes: attributes } : {}),
+        }),
+      );
+    await publish({ jobId: 'job-normal', priority: 'normal' });
+    // 'high' only as a message attribute: the body scope must not look at attributes.
+    await publish({ jobId: 'job-high-attribute-only', priority: 'normal' }, { priority: stringAttribute('high') });
+    await publish({ jobId: 'job-high', priority: 'high' });
+
+    const audited = await receiveExactly(audit, 3);
+    expect(audited.map((m) => payloadOf(m).jobId).sort()).toEqual([
+      'job-high',
+      'job-high-attribute-only',
+      'job-normal',
+    ]);
+    const [delivered] = await receiveExactly(priority, 1);
+    expect(payloadOf(must(delivered, 'delivered message')).jobId).toBe('job-high');
+    await expectNoMessage(priority);
+  });
+
+  it('delivers the published body as is with raw delivery, and an SNS JSON envelope without it', async () => {
+    const topicArn = await createTopic('delivery-events');
+    const raw = await createQueue('delivery-raw');
+    const enveloped = await createQueue('delivery-enveloped');
+    await subscribeQueue(topicArn, raw, { RawMessageDelivery: 'true' });
+    await subscribeQueue(topicArn, enveloped, { RawMessageDelivery: 'false' });
+
+    const message = JSON.stringify({ jobId: 'job-delivery', kind: 'image', prompt: 'a lighthouse at dusk' });
+    const published = await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Message: message,
+        Subject: 'job submitted',
+        MessageAttributes: { kind: stringAttribute('image'), tokens: { DataType: 'Number', StringValue: '4' } },
+      }),
+    );
+
+    // Raw: the body is the published message byte for byte; SNS attributes become SQS message attributes.
+    const [rawMessage] = await receiveExactly(raw, 1);
+    expect(rawMessage?.Body).toBe(message);
+    expect(rawMessage?.MessageAttributes?.kind).toMatchObject({ DataType: 'String', StringValue: 'image' });
+    expect(rawMessage?.MessageAttributes?.tokens).toMatchObject({ DataType: 'Number', StringValue: '4' });
+
+    // Enveloped: the body is the SNS notification; attributes travel inside it, not as SQS message attributes.
+    const [envelopedMessage] = await receiveExactly(enveloped, 1);
+    const envelope = envelopeOf(must(envelopedMessage, 'enveloped message'));
+    expect(envelope).toMatchObject({
+      Type: 'Notification',
+      MessageId: published.MessageId,
+      TopicArn: topicArn,
+      Subject: 'job submitted',
+      Message: message,
+      MessageAttributes: { kind: { Type: 'String', Value: 'image' }, tokens: { Type: 'Number', Value: '4' } },
+    });
+    expect(Number.isNaN(Date.parse(envelope.Timestamp))).toBe(false);
+    for (const field of ['SignatureVersion', 'Signature', 'SigningCertURL', 'UnsubscribeURL'] as const) {
+      expect(typeof envelope[field], field).toBe('string');
+    }
+    expect(envelopedMessage?.MessageAttributes).toBeUndefined();
+  });
+});
+
+describe('FIFO topic → FIFO queue', () => {
+  it('keeps the order within each message group and drops a duplicate deduplication id', async () => {
+    // As the billing pipeline: FIFO topic with explicit deduplication ids, FIFO queue, raw delivery.
+    const topicArn = await createTopic('fifo-billing.fifo', { FifoTopic: 'true' });
+    const ledger = await createQueue('fifo-ledger.fifo', { FifoQueue: 'true', ContentBasedDeduplication: 'true' });
+    await subscribeQueue(topicArn, ledger, { RawMessageDelivery: 'true' });
+
+    const entries = Array.from({ length: 10 }, (_, seq) => ({
+      jobId: `job-${seq}`,
+      accountId: seq % 2 === 0 ? 'acct-a' : 'acct-b',
+      seq,
+    }));
+    const publishEntry = (entry: (typeof entries)[number]) =>
+      sns.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Message: JSON.stringify(entry),
+          MessageGroupId: entry.accountId,
+          MessageDeduplicationId: entry.jobId,
+        }),
+      );
+    // One at a time: order within a group is the order SNS accepted the publishes in.
+    for (const entry of entries) await publishEntry(entry);
+    await publishEntry(entries[0] as (typeof entries)[number]); // a retry of job-0: same deduplication id
+
+    const received = await receiveExactly(ledger, entries.length, 20);
+    await expectNoMessage(ledger);
+
+    const byGroup = new Map<string, { seq: number; sequenceNumber: bigint }[]>();
+    for (const m of received) {
+      const entry = payloadOf<{ accountId: string; seq: number }>(m);
+      expect(m.Attributes?.MessageGroupId).toBe(entry.accountId);
+      const list = byGroup.get(entry.accountId) ?? [];
+      list.push({ seq: entry.seq, sequenceNumber: BigInt(must(m.Attributes?.SequenceNumber, 'SequenceNumber')) });
+      byGroup.set(entry.accountId, list);
+    }
+    expect(byGroup.get('acct-a')?.map((e) => e.seq)).toEqual([0, 2, 4, 6, 8]);
+    expect(byGroup.get('acct-b')?.map((e) => e.seq)).toEqual([1, 3, 5, 7, 9]);
+    // SQS sequence numbers grow within a group, too.
+    for (const list of byGroup.values()) {
+      const numbers = list.map((e) => e.sequenceNumber);
+      expect(numbers.every((n, i) => i === 0 || n > (numbers[i - 1] ?? n))).toBe(true);
+    }
+  });
+});
+
+describe('Lambda consumer runtime (lib/runtime/sqs-batch.ts) on real deliveries', () => {
+  /** A topic and an enveloped queue subscription, like the jobs topic → inference queue. */
+  async function envelopedPipeline(name: string) {
+    const topicArn = await createTopic(`${name}-events`);
+    const queue = await createQueue(`${name}-jobs`);
+    await subscribeQueue(topicArn, queue, {
+      FilterPolicy: JSON.stringify({ kind: ['image', 'text'] }),
+      FilterPolicyScope: 'MessageAttributes',
+    });
+    const publishJob = (job: { jobId: string; kind: string; prompt?: string }) =>
+      sns.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Message: JSON.stringify(job),
+          MessageAttributes: { kind: stringAttribute(job.kind) },
+        }),
+      );
+    return { topicArn, queue, publishJob };
+  }
+
+  it('parseRecord unwraps an enveloped SNS delivery: inner body, topic ARN and attributes from the envelope', async () => {
+    const { topicArn, queue, publishJob } = await envelopedPipeline('consumer-parse');
+    const job = { jobId: 'job-parse', kind: 'text', prompt: 'summarise the quarterly report' };
+    await publishJob(job);
+
+    const [message] = await receiveExactly(queue, 1);
+    const record = toSqsRecord(must(message, 'message'), queue, must(emulator, 'emulator').region);
+    expect(record.attributes.ApproximateReceiveCount).toBe('1');
+    expect(record.attributes.MessageGroupId).toBeUndefined();
+
+    const expected: ConsumedMessage = {
+      body: job,
+      messageId: record.messageId,
+      receiveCount: 1,
+      topicArn,
+      attributes: { kind: 'text' },
+    };
+    expect(parseRecord(record)).toEqual(expected);
+  });
+
+  it('processBatch reports exactly the failing record in batchItemFailures', async () => {
+    const { queue, publishJob } = await envelopedPipeline('consumer-batch');
+    await publishJob({ jobId: 'job-ok-1', kind: 'image', prompt: 'a red bicycle' });
+    await publishJob({ jobId: 'job-no-prompt', kind: 'text' });
+    await publishJob({ jobId: 'job-ok-2', kind: 'text', prompt: 'translate to French' });
+
+    const messages = await receiveExactly(queue, 3);
+    const region = must(emulator, 'emulator').region;
+    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, queue, region)) };
+    const failing = must(
+      event.Records.find((r) => (parseRecord(r).body as { jobId: string }).jobId === 'job-no-prompt'),
+      'record of job-no-prompt',
+    );
+
+    const handled: string[] = [];
+    const { result, errors } = await capturingErrors(() =>
+      processBatch(event, async ({ body }) => {
+        const job = body as { jobId: string; prompt?: string };
+        if (typeof job.prompt !== 'string') throw new Error(`job ${job.jobId} has no prompt`);
+        handled.push(job.jobId);
+      }),
+    );
+
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
+    expect(handled.sort()).toEqual(['job-ok-1', 'job-ok-2']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(failing.messageId);
+  });
+
+  it('processBatch on FIFO records: groupId from MessageGroupId; a failure fails the rest of its group only', async () => {
+    const topicArn = await createTopic('consumer-fifo-billing.fifo', { FifoTopic: 'true' });
+    const ledger = await createQueue('consumer-fifo-ledger.fifo', {
+      FifoQueue: 'true',
+      ContentBasedDeduplication: 'true',
+    });
+    await subscribeQueue(topicArn, ledger, { RawMessageDelivery: 'true' });
+    const entries = [
+      { jobId: 'a1', accountId: 'acct-a', units: 1 },
+      { jobId: 'b1', accountId: 'acct-b', units: 1 },
+      { jobId: 'a2', accountId: 'acct-a', units: -1 }, // invalid: fails
+      { jobId: 'b2', accountId: 'acct-b', units: 2 },
+      { jobId: 'a3', accountId: 'acct-a', units: 3 }, // after a failure in its group: not run, reported failed
+    ];
+    for (const entry of entries) {
+      await sns.send(
+        new PublishCommand({
+          TopicArn: topicArn,
+          Message: JSON.stringify(entry),
+          MessageGroupId: entry.accountId,
+          MessageDeduplicationId: entry.jobId,
+        }),
+      );
+    }
+
+    const messages = await receiveExactly(ledger, entries.length, 20);
+    const region = must(emulator, 'emulator').region;
+    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, ledger, region)) };
+    const recordOf = (jobId: string) =>
+      must(
+        event.Records.find((r) => (parseRecord(r).body as { jobId: string }).jobId === jobId),
+        `record of ${jobId}`,
+      );
+    expect(parseRecord(recordOf('a1')).groupId).toBe('acct-a');
+    expect(parseRecord(recordOf('b2')).groupId).toBe('acct-b');
+
+    const handled: string[] = [];
+    const { result } = await capturingErrors(() =>
+      processBatch(event, async ({ body, groupId }) => {
+        const entry = body as { jobId: string; accountId: string; units: number };
+        expect(groupId).toBe(entry.accountId);
+        if (entry.units < 0) throw new Error(`billing entry ${entry.jobId} has no valid units`);
+        handled.push(entry.jobId);
+      }),
+    );
+
+    expect(handled.sort()).toEqual(['a1', 'b1', 'b2']);
+    const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
+    expect(failed).toEqual(new Set([recordOf('a2').messageId, recordOf('a3').messageId]));
+  });
+});
