@@ -16,13 +16,19 @@ const program = new Command()
 
 program
   .command('check')
-  .description('Check a synthesized app (cdk.out folder) or CloudFormation template against the queuekit topology rules.')
+  .description(
+    'Check a synthesized app (cdk.out folder) or CloudFormation template against the queuekit topology rules.',
+  )
   .argument('<path>', 'template file (.json) or cloud assembly folder (cdk.out)')
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
   .option('--skip <ruleIds>', 'comma-separated rule ids to leave out', (v: string) => {
-    const ids = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const ids = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = ids.filter((id) => !TOPOLOGY_RULES.some((r) => r.id === id));
-    if (unknown.length) throw new InvalidArgumentError(`unknown rule id(s): ${unknown.join(', ')} (see 'queuekit rules')`);
+    if (unknown.length)
+      throw new InvalidArgumentError(`unknown rule id(s): ${unknown.join(', ')} (see 'queuekit rules')`);
     return ids;
   })
   .action((path: string, options: { format: 'text' | 'json'; skip?: string[] }) => {
@@ -45,18 +51,23 @@ program
   .command('rules')
   .description('List the topology rules with their severity and fix.')
   .action(() => {
-    for (const r of TOPOLOGY_RULES) console.log(`${r.severity.padEnd(7)} ${r.id}\n        ${r.description}\n        fix: ${r.fix}`);
+    for (const r of TOPOLOGY_RULES)
+      console.log(`${r.severity.padEnd(7)} ${r.id}\n        ${r.description}\n        fix: ${r.fix}`);
   });
 
 program
   .command('dev')
-  .description('Synthesize the app in cdk.json and check it. (Provisioning it locally and running its handlers comes with the local runner.)')
+  .description(
+    'Synthesize the app in cdk.json and check it. (Provisioning it locally and running its handlers comes with the local runner.)',
+  )
   .option('--assembly <dir>', 'use an existing cloud assembly instead of synthesizing')
   .action((options: { assembly?: string }) => {
     let assembly = options.assembly;
     if (!assembly) {
       if (!existsSync(resolve('cdk.json'))) {
-        console.error('queuekit dev: no cdk.json here. Fix: run it from a CDK app folder, or pass --assembly <cdk.out>.');
+        console.error(
+          'queuekit dev: no cdk.json here. Fix: run it from a CDK app folder, or pass --assembly <cdk.out>.',
+        );
         process.exit(2);
       }
       const synth = spawnSync('npx', ['cdk', 'synth', '--quiet'], { stdio: 'inherit' });

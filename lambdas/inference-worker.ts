@@ -13,5 +13,15 @@ export const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
     const job = body as Partial<Job>;
     if (typeof job.prompt !== 'string' || !job.jobId) throw new Error(`job ${job.jobId ?? '?'} has no prompt`);
     const tokens = job.prompt.split(/\s+/).filter(Boolean).length;
-    console.log(JSON.stringify({ level: 'INFO', message: 'inference done', jobId: job.jobId, kind: job.kind, tokens, messageId, receiveCount }));
+    console.log(
+      JSON.stringify({
+        level: 'INFO',
+        message: 'inference done',
+        jobId: job.jobId,
+        kind: job.kind,
+        tokens,
+        messageId,
+        receiveCount,
+      }),
+    );
   });

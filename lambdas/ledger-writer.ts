@@ -7,9 +7,20 @@ const balances = new Map<string, number>();
 export const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
   processBatch(event, async ({ body, groupId, messageId }) => {
     const entry = body as { jobId?: string; accountId?: string; units?: number };
-    if (typeof entry.units !== 'number' || entry.units < 0) throw new Error(`billing entry ${entry.jobId ?? '?'} has no valid units`);
+    if (typeof entry.units !== 'number' || entry.units < 0)
+      throw new Error(`billing entry ${entry.jobId ?? '?'} has no valid units`);
     const account = groupId ?? entry.accountId ?? 'unknown';
     const balance = (balances.get(account) ?? 0) + entry.units;
     balances.set(account, balance);
-    console.log(JSON.stringify({ level: 'INFO', message: 'ledger entry', account, jobId: entry.jobId, units: entry.units, balance, messageId }));
+    console.log(
+      JSON.stringify({
+        level: 'INFO',
+        message: 'ledger entry',
+        account,
+        jobId: entry.jobId,
+        units: entry.units,
+        balance,
+        messageId,
+      }),
+    );
   });

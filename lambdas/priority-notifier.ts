@@ -6,5 +6,14 @@ export const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
   processBatch(event, async ({ body, messageId, topicArn }) => {
     const job = body as { jobId?: string; accountId?: string; priority?: string };
     if (!job.jobId) throw new Error('priority notice without jobId');
-    console.log(JSON.stringify({ level: 'INFO', message: 'priority job', jobId: job.jobId, accountId: job.accountId, topicArn, messageId }));
+    console.log(
+      JSON.stringify({
+        level: 'INFO',
+        message: 'priority job',
+        jobId: job.jobId,
+        accountId: job.accountId,
+        topicArn,
+        messageId,
+      }),
+    );
   });

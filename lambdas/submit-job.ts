@@ -24,7 +24,8 @@ function validate(input: unknown): SubmitJobRequest | string {
   if (typeof r.accountId !== 'string' || r.accountId === '') return 'accountId (string) is required';
   if (r.kind !== 'image' && r.kind !== 'text') return "kind must be 'image' or 'text'";
   if (typeof r.prompt !== 'string' || r.prompt === '') return 'prompt (string) is required';
-  if (r.priority !== undefined && r.priority !== 'high' && r.priority !== 'normal') return "priority must be 'high' or 'normal'";
+  if (r.priority !== undefined && r.priority !== 'high' && r.priority !== 'normal')
+    return "priority must be 'high' or 'normal'";
   return r as SubmitJobRequest;
 }
 
@@ -32,9 +33,16 @@ function validate(input: unknown): SubmitJobRequest | string {
 export async function handler(event: unknown): Promise<SubmitJobResult> {
   const request = validate(event);
   if (typeof request === 'string') return { ok: false, error: 'InvalidRequest', message: request };
-  if (!JOBS_TOPIC || !BILLING_TOPIC) throw new Error('QUEUEKIT_TOPIC_JOBS_ARN and QUEUEKIT_TOPIC_BILLING_ARN must be set');
+  if (!JOBS_TOPIC || !BILLING_TOPIC)
+    throw new Error('QUEUEKIT_TOPIC_JOBS_ARN and QUEUEKIT_TOPIC_BILLING_ARN must be set');
   const jobId = request.jobId ?? randomUUID();
-  const job = { jobId, accountId: request.accountId, kind: request.kind, priority: request.priority ?? 'normal', prompt: request.prompt };
+  const job = {
+    jobId,
+    accountId: request.accountId,
+    kind: request.kind,
+    priority: request.priority ?? 'normal',
+    prompt: request.prompt,
+  };
   const [jobs, billing] = await Promise.all([
     sns.send(
       new PublishCommand({

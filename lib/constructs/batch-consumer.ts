@@ -5,9 +5,9 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QueuekitPropsError } from './errors.js';
 import { LAMBDA_DEFAULT_BATCH_SIZE, RECOMMENDED_VISIBILITY_TIMEOUT_FACTOR } from './limits.js';
-import { QueuekitFunction, type QueuekitFunctionProps } from './queuekit-function.js';
 import { Queue, type QueueLike } from './queue.js';
 import { QueuekitChecks } from './queuekit-checks.js';
+import { QueuekitFunction, type QueuekitFunctionProps } from './queuekit-function.js';
 import { DECLARED_QUEUE_VISIBILITY_METADATA } from './rules/topology.js';
 
 /** Properties of a {@link BatchConsumer}. */

@@ -4,9 +4,9 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QueuekitPropsError } from './errors.js';
-import { QueuekitFunction, type QueuekitFunctionProps } from './queuekit-function.js';
 import { Queue, type QueueLike } from './queue.js';
 import { QueuekitChecks } from './queuekit-checks.js';
+import { QueuekitFunction, type QueuekitFunctionProps } from './queuekit-function.js';
 import { Topic } from './topic.js';
 
 /** A topic, or a queuekit {@link Topic}. */
@@ -29,7 +29,10 @@ export interface ProducerProps extends QueuekitFunctionProps {
 
 /** The environment variable that carries a target's address to the function. */
 export function producerEnvironmentName(kind: 'queue' | 'topic', name: string): string {
-  const key = name.replace(/[^A-Za-z0-9]+/g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  const key = name
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toUpperCase();
   return kind === 'queue' ? `QUEUEKIT_QUEUE_${key}_URL` : `QUEUEKIT_TOPIC_${key}_ARN`;
 }
 
@@ -52,7 +55,11 @@ export class Producer extends Construct {
     const queues = Object.entries(props.queues ?? {});
     const topics = Object.entries(props.topics ?? {});
     if (queues.length + topics.length === 0) {
-      throw QueuekitPropsError.of(this, 'a producer needs at least one queue or topic.', 'Pass queues: { name: queue } or topics: { name: topic }.');
+      throw QueuekitPropsError.of(
+        this,
+        'a producer needs at least one queue or topic.',
+        'Pass queues: { name: queue } or topics: { name: topic }.',
+      );
     }
     const environment: Record<string, string> = {};
     for (const [name, target] of queues) {
@@ -70,10 +77,11 @@ export class Producer extends Construct {
     for (const [, target] of topics) {
       const topic = target instanceof Topic ? target.topic : target;
       topic.grantPublish(this.function);
-      if (topic.masterKey) {
-        Validations.of(this.function.role!).acknowledge({
+      if (topic.masterKey && this.function.role) {
+        Validations.of(this.function.role).acknowledge({
           id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-          reason: "Publishing to an encrypted topic needs data keys from the topic's own key (CDK's grantPublish); the grant is scoped to that key.",
+          reason:
+            "Publishing to an encrypted topic needs data keys from the topic's own key (CDK's grantPublish); the grant is scoped to that key.",
         });
       }
     }
@@ -99,7 +107,8 @@ export class Producer extends Construct {
       const fnId = Stack.of(this.function).getLogicalId(this.function.node.defaultChild as CfnElementLike);
       Validations.of(policy).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
-        reason: 'lambda:InvokeFunction on this producer and its qualified ARNs (versions, aliases) only, as CDK grantInvoke writes it.',
+        reason:
+          'lambda:InvokeFunction on this producer and its qualified ARNs (versions, aliases) only, as CDK grantInvoke writes it.',
       });
     }
     return grant;

@@ -104,9 +104,13 @@ export class Queue extends Construct {
     super(scope, id);
     QueuekitChecks.attach(this);
 
-    const fifo = props.fifo ?? (props.queueName?.endsWith(FIFO_SUFFIX) === true);
+    const fifo = props.fifo ?? props.queueName?.endsWith(FIFO_SUFFIX) === true;
     if (!fifo && props.queueName?.endsWith(FIFO_SUFFIX)) {
-      throw QueuekitPropsError.of(this, `queueName '${props.queueName}' ends in .fifo but fifo is false.`, 'Set fifo: true or drop the .fifo suffix.');
+      throw QueuekitPropsError.of(
+        this,
+        `queueName '${props.queueName}' ends in .fifo but fifo is false.`,
+        'Set fifo: true or drop the .fifo suffix.',
+      );
     }
     if (!fifo && (props.contentBasedDeduplication || props.highThroughput)) {
       throw QueuekitPropsError.of(
@@ -117,10 +121,18 @@ export class Queue extends Construct {
     }
     const maxReceiveCount = props.maxReceiveCount ?? RECOMMENDED_MIN_RECEIVE_COUNT;
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
-      throw QueuekitPropsError.of(this, `maxReceiveCount ${maxReceiveCount} is not a positive integer.`, `Use an integer ≥ ${RECOMMENDED_MIN_RECEIVE_COUNT}.`);
+      throw QueuekitPropsError.of(
+        this,
+        `maxReceiveCount ${maxReceiveCount} is not a positive integer.`,
+        `Use an integer ≥ ${RECOMMENDED_MIN_RECEIVE_COUNT}.`,
+      );
     }
     if (props.encryption === QueueEncryption.SQS_MANAGED && props.encryptionKey) {
-      throw QueuekitPropsError.of(this, 'encryptionKey was given with QueueEncryption.SQS_MANAGED.', 'Use QueueEncryption.KMS or drop encryptionKey.');
+      throw QueuekitPropsError.of(
+        this,
+        'encryptionKey was given with QueueEncryption.SQS_MANAGED.',
+        'Use QueueEncryption.KMS or drop encryptionKey.',
+      );
     }
     this.fifo = fifo;
     this.maxReceiveCount = maxReceiveCount;

@@ -45,7 +45,8 @@ export class QueuekitFunction extends NodejsFunction {
     logGroup.grantWrite(role);
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${Stack.of(scope).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup)}.Arn>:*]`,
-      reason: 'CloudWatch Logs names log streams at run time: writing to the function\'s own log group needs its streams wildcard.',
+      reason:
+        "CloudWatch Logs names log streams at run time: writing to the function's own log group needs its streams wildcard.",
     });
     super(scope, id, {
       entry: props.entry,
@@ -72,7 +73,8 @@ export class QueuekitFunction extends NodejsFunction {
     });
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'Pinned to nodejs22.x on purpose: the major version matches the project engines (Node >= 22) and the local runner, so code tested locally is the code deployed.',
+      reason:
+        'Pinned to nodejs22.x on purpose: the major version matches the project engines (Node >= 22) and the local runner, so code tested locally is the code deployed.',
     });
   }
 }

@@ -6,7 +6,12 @@ import { SqsSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QueuekitPropsError } from './errors.js';
-import { FIFO_SUFFIX, SNS_TOPIC_NAME_MAX_LENGTH, SQS_MAX_RETENTION_SECONDS, SQS_QUEUE_NAME_MAX_LENGTH } from './limits.js';
+import {
+  FIFO_SUFFIX,
+  SNS_TOPIC_NAME_MAX_LENGTH,
+  SQS_MAX_RETENTION_SECONDS,
+  SQS_QUEUE_NAME_MAX_LENGTH,
+} from './limits.js';
 import { Queue, type QueueLike } from './queue.js';
 import { QueuekitChecks } from './queuekit-checks.js';
 
@@ -68,16 +73,28 @@ export class Topic extends Construct {
     QueuekitChecks.attach(this);
     this.fifo = props.fifo ?? props.topicName?.endsWith(FIFO_SUFFIX) === true;
     if (!this.fifo && props.contentBasedDeduplication) {
-      throw QueuekitPropsError.of(this, 'contentBasedDeduplication applies to FIFO topics only.', 'Set fifo: true or remove it.');
+      throw QueuekitPropsError.of(
+        this,
+        'contentBasedDeduplication applies to FIFO topics only.',
+        'Set fifo: true or remove it.',
+      );
     }
     let topicName = props.topicName;
     if (topicName !== undefined) {
       if (!this.fifo && topicName.endsWith(FIFO_SUFFIX)) {
-        throw QueuekitPropsError.of(this, `topicName '${topicName}' ends in .fifo but fifo is false.`, 'Set fifo: true or drop the suffix.');
+        throw QueuekitPropsError.of(
+          this,
+          `topicName '${topicName}' ends in .fifo but fifo is false.`,
+          'Set fifo: true or drop the suffix.',
+        );
       }
       if (this.fifo && !topicName.endsWith(FIFO_SUFFIX)) topicName += FIFO_SUFFIX;
       if (topicName.length > SNS_TOPIC_NAME_MAX_LENGTH) {
-        throw QueuekitPropsError.of(this, `topicName is ${topicName.length} characters.`, `Use at most ${SNS_TOPIC_NAME_MAX_LENGTH}.`);
+        throw QueuekitPropsError.of(
+          this,
+          `topicName is ${topicName.length} characters.`,
+          `Use at most ${SNS_TOPIC_NAME_MAX_LENGTH}.`,
+        );
       }
     }
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
@@ -108,7 +125,9 @@ export class Topic extends Construct {
     const queue = Queue.isQueue(target) ? target.queue : target;
     const owner = Queue.isQueue(target) ? target : queue;
     const deadLetterQueue =
-      options.deadLetterQueue === false ? undefined : (options.deadLetterQueue ?? this.subscriptionDeadLetterQueue(owner));
+      options.deadLetterQueue === false
+        ? undefined
+        : (options.deadLetterQueue ?? this.subscriptionDeadLetterQueue(owner));
     const created = this.topic.addSubscription(
       new SqsSubscription(queue, { rawMessageDelivery: options.raw ?? false, deadLetterQueue }),
     );
@@ -144,7 +163,8 @@ export class Topic extends Construct {
     });
     Validations.of(dlq).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: "This queue is the dead-letter queue of an SNS subscription (the subscription's RedrivePolicy); cdk-nag only recognises SQS redrive dead-letter queues.",
+      reason:
+        "This queue is the dead-letter queue of an SNS subscription (the subscription's RedrivePolicy); cdk-nag only recognises SQS redrive dead-letter queues.",
     });
     dlq
       .metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' })

@@ -164,7 +164,11 @@ describe('deployed messaging stack on LocalStack', () => {
   });
 
   it('keeps per-account order from the FIFO topic to the FIFO ledger queue', async () => {
-    const entries = Array.from({ length: 8 }, (_, i) => ({ jobId: `j${i}`, accountId: i % 2 ? 'acme' : 'globex', units: i }));
+    const entries = Array.from({ length: 8 }, (_, i) => ({
+      jobId: `j${i}`,
+      accountId: i % 2 ? 'acme' : 'globex',
+      units: i,
+    }));
     for (const e of entries) {
       await sns.send(
         new PublishCommand({
@@ -188,16 +192,24 @@ describe('deployed messaging stack on LocalStack', () => {
 
   it('moves a message received more than maxReceiveCount times to the DLQ', async () => {
     const url = queue('PriorityJobs/Queue');
-    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify({ poison: true }) }));
+    const sent = await sqs.send(
+      new SendMessageCommand({ QueueUrl: url, MessageBody: JSON.stringify({ poison: true }) }),
+    );
     const counts: string[] = [];
     for (let i = 0; i < 12 && counts.length < 5; i++) {
       const out = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          WaitTimeSeconds: 1,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
       );
       for (const m of out.Messages ?? []) {
         counts.push(m.Attributes?.ApproximateReceiveCount ?? '?');
         // A failing consumer: hand the message back at once instead of waiting out the visibility timeout.
-        await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }));
+        await sqs.send(
+          new ChangeMessageVisibilityCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }),
+        );
       }
     }
     expect(counts).toEqual(['1', '2', '3', '4', '5']);

@@ -38,9 +38,15 @@ describe('queuekit check (CLI)', () => {
     r.Mapping!.Properties.BatchSize = 50;
     const out = run('check', dirname(writeTemplate(r)), '--format', 'json');
     expect(out.status).toBe(1);
-    const report = JSON.parse(out.stdout) as { errors: number; findings: { ruleId: string; resources: { logicalId: string }[] }[] };
+    const report = JSON.parse(out.stdout) as {
+      errors: number;
+      findings: { ruleId: string; resources: { logicalId: string }[] }[];
+    };
     expect(report.errors).toBe(1);
-    expect(report.findings[0]).toMatchObject({ ruleId: 'standard-mapping-batch', resources: [{ logicalId: 'Mapping' }] });
+    expect(report.findings[0]).toMatchObject({
+      ruleId: 'standard-mapping-batch',
+      resources: [{ logicalId: 'Mapping' }],
+    });
   });
 
   it('exits 2 with the fix when the path holds no template', () => {

@@ -40,7 +40,10 @@ export function goodResources(): Resources {
     Topic: { Type: 'AWS::SNS::Topic', Properties: { KmsMasterKeyId: { 'Fn::GetAtt': ['Key', 'Arn'] } } },
     TopicPolicy: {
       Type: 'AWS::SNS::TopicPolicy',
-      Properties: { Topics: [{ Ref: 'Topic' }], PolicyDocument: { Statement: [tlsDeny({ Ref: 'Topic' }, 'sns:Publish')] } },
+      Properties: {
+        Topics: [{ Ref: 'Topic' }],
+        PolicyDocument: { Statement: [tlsDeny({ Ref: 'Topic' }, 'sns:Publish')] },
+      },
     },
     Dlq: {
       Type: 'AWS::SQS::Queue',

@@ -74,7 +74,9 @@ const violations: Record<string, { mutate: (r: Resources) => void; at: string }[
     },
   ],
   'standard-mapping-batch': [{ mutate: (r) => (props(r, 'Mapping').BatchSize = 100), at: 'Mapping' }],
-  'mapping-max-concurrency-range': [{ mutate: (r) => (props(r, 'Mapping').ScalingConfig = { MaximumConcurrency: 1 }), at: 'Mapping' }],
+  'mapping-max-concurrency-range': [
+    { mutate: (r) => (props(r, 'Mapping').ScalingConfig = { MaximumConcurrency: 1 }), at: 'Mapping' },
+  ],
   'queue-name-invalid': [
     { mutate: (r) => (props(r, 'Queue').QueueName = 'jobs.fifo'), at: 'Queue' },
     { mutate: (r) => (props(r, 'Queue').QueueName = 'x'.repeat(81)), at: 'Queue' },
@@ -98,7 +100,8 @@ const violations: Record<string, { mutate: (r: Resources) => void; at: string }[
   ],
   'filter-policy-limits': [
     {
-      mutate: (r) => (props(r, 'Subscription').FilterPolicy = { a: ['1'], b: ['1'], c: ['1'], d: ['1'], e: ['1'], f: ['1'] }),
+      mutate: (r) =>
+        (props(r, 'Subscription').FilterPolicy = { a: ['1'], b: ['1'], c: ['1'], d: ['1'], e: ['1'], f: ['1'] }),
       at: 'Subscription',
     },
     {
@@ -116,7 +119,9 @@ const violations: Record<string, { mutate: (r: Resources) => void; at: string }[
     { mutate: (r) => ((props(r, 'Queue').RedrivePolicy as Record<string, unknown>).maxReceiveCount = 2), at: 'Queue' },
   ],
   'dlq-retention-not-longer': [{ mutate: (r) => (props(r, 'Dlq').MessageRetentionPeriod = 345600), at: 'Dlq' }],
-  'mapping-without-partial-batch-response': [{ mutate: (r) => delete props(r, 'Mapping').FunctionResponseTypes, at: 'Mapping' }],
+  'mapping-without-partial-batch-response': [
+    { mutate: (r) => delete props(r, 'Mapping').FunctionResponseTypes, at: 'Mapping' },
+  ],
   'queue-not-encrypted': [{ mutate: (r) => delete props(r, 'Queue').SqsManagedSseEnabled, at: 'Queue' }],
   'topic-not-encrypted': [{ mutate: (r) => delete props(r, 'Topic').KmsMasterKeyId, at: 'Topic' }],
   'queue-without-tls-policy': [
@@ -173,21 +178,28 @@ describe('resolution', () => {
     props(compute, 'Mapping').EventSourceArn = { 'Fn::ImportValue': 'Messaging:QueueArn' };
     props(messaging, 'Queue').VisibilityTimeout = 10;
     const set = new TemplateSet([
-      stack('Messaging', messaging, { QueueArn: { Value: { 'Fn::GetAtt': ['Queue', 'Arn'] }, Export: { Name: 'Messaging:QueueArn' } } }),
+      stack('Messaging', messaging, {
+        QueueArn: { Value: { 'Fn::GetAtt': ['Queue', 'Arn'] }, Export: { Name: 'Messaging:QueueArn' } },
+      }),
       stack('Compute', compute),
     ]);
     const report = checkTemplates(set);
     const finding = report.findings.find((f) => f.ruleId === 'visibility-below-function-timeout');
-    expect(finding?.resources.map((r) => `${r.stackName}/${r.logicalId}`)).toEqual(['Messaging/Queue', 'Compute/Mapping', 'Compute/Fn']);
+    expect(finding?.resources.map((r) => `${r.stackName}/${r.logicalId}`)).toEqual([
+      'Messaging/Queue',
+      'Compute/Mapping',
+      'Compute/Fn',
+    ]);
   });
 
   it('resolves parameter defaults, Fn::Sub export names and string-encoded JSON', () => {
     const r = resources();
     props(r, 'Queue').VisibilityTimeout = { Ref: 'Visibility' };
-    props(r, 'Queue').RedrivePolicy = JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:1:dlq.fifo', maxReceiveCount: 5 });
-    const set = new TemplateSet([
-      { ...stack('S', r), parameters: { Visibility: { Default: '10' } } },
-    ]);
+    props(r, 'Queue').RedrivePolicy = JSON.stringify({
+      deadLetterTargetArn: 'arn:aws:sqs:us-east-1:1:dlq.fifo',
+      maxReceiveCount: 5,
+    });
+    const set = new TemplateSet([{ ...stack('S', r), parameters: { Visibility: { Default: '10' } } }]);
     const ids = checkTemplates(set).findings.map((f) => f.ruleId);
     expect(ids).toContain('visibility-below-function-timeout');
     expect(ids).toContain('dlq-type-mismatch'); // imported DLQ judged by its .fifo name
@@ -197,7 +209,10 @@ describe('resolution', () => {
     const r = resources();
     props(r, 'Queue').QueueName = 'jobs';
     props(r, 'Mapping').EventSourceArn = {
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sqs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':jobs']],
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':sqs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':jobs'],
+      ],
     };
     props(r, 'Queue').VisibilityTimeout = 5;
     expect(checkTemplates(templateSet(r)).findings.map((f) => f.ruleId)).toContain('visibility-below-function-timeout');

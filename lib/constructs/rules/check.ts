@@ -1,4 +1,4 @@
-import { TOPOLOGY_RULES, type Severity, type TopologyRule } from './rules.js';
+import { type Severity, TOPOLOGY_RULES, type TopologyRule } from './rules.js';
 import type { TemplateSet } from './template-set.js';
 import { type Location, Topology } from './topology.js';
 
@@ -17,7 +17,12 @@ export interface CheckReport {
   readonly errors: number;
   readonly warnings: number;
   /** Resources the topology was built from, for a one-line summary. */
-  readonly counted: { readonly queues: number; readonly topics: number; readonly subscriptions: number; readonly mappings: number };
+  readonly counted: {
+    readonly queues: number;
+    readonly topics: number;
+    readonly subscriptions: number;
+    readonly mappings: number;
+  };
 }
 
 export interface CheckOptions {
@@ -35,7 +40,13 @@ export function checkTemplates(templates: TemplateSet, options: CheckOptions = {
   for (const rule of options.rules ?? TOPOLOGY_RULES) {
     if (skip.has(rule.id)) continue;
     for (const f of rule.evaluate(topology)) {
-      findings.push({ ruleId: rule.id, severity: rule.severity, message: f.message, fix: f.fix ?? rule.fix, resources: f.resources });
+      findings.push({
+        ruleId: rule.id,
+        severity: rule.severity,
+        message: f.message,
+        fix: f.fix ?? rule.fix,
+        resources: f.resources,
+      });
     }
   }
   return {

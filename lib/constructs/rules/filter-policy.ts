@@ -18,7 +18,8 @@ function measure(node: Record<string, unknown>, prefix: string, keys: Set<string
   for (const [name, value] of Object.entries(node)) {
     if (name === '$or' && Array.isArray(value)) {
       product *= value.reduce<number>(
-        (sum, branch) => sum + (branch && typeof branch === 'object' ? measure(branch as Record<string, unknown>, prefix, keys) : 1),
+        (sum, branch) =>
+          sum + (branch && typeof branch === 'object' ? measure(branch as Record<string, unknown>, prefix, keys) : 1),
         0,
       );
     } else if (Array.isArray(value)) {

@@ -4,7 +4,9 @@ import type { CheckReport } from './check.js';
 /** Renders a check report for a terminal: errors first, each with its resources and fix. */
 export function formatReportText(report: CheckReport, cwd = process.cwd()): string {
   const lines: string[] = [];
-  const ordered = [...report.findings].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+  const ordered = [...report.findings].sort((a, b) =>
+    a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1,
+  );
   for (const f of ordered) {
     lines.push(`${f.severity.toUpperCase()} [${f.ruleId}] ${f.message}`);
     for (const r of f.resources) {

@@ -1,5 +1,5 @@
-import type { PolicyStatement } from './topology.js';
 import type { StackTemplate, TemplateSet } from './template-set.js';
+import type { PolicyStatement } from './topology.js';
 
 /** The outcome of asking whether a resource policy lets a service principal do something. */
 export type PolicyDecision = 'allowed' | 'denied' | 'not-allowed' | 'unknown';
@@ -54,7 +54,11 @@ export function evaluateServiceAccess(
 }
 
 /** Whether the statements deny every non-TLS request (`aws:SecureTransport` = false) for everyone. */
-export function enforcesTls(templates: TemplateSet, statements: readonly PolicyStatement[], servicePrefix: string): boolean {
+export function enforcesTls(
+  templates: TemplateSet,
+  statements: readonly PolicyStatement[],
+  servicePrefix: string,
+): boolean {
   return statements.some(({ stack, statement }) => {
     if (templates.resolveString(stack, statement.Effect) !== 'Deny') return false;
     if (!isEveryone(templates, stack, statement.Principal)) return false;
@@ -72,7 +76,13 @@ function asList(value: unknown): unknown[] {
 }
 
 function wildcard(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    'i',
+  );
   return re.test(value);
 }
 

@@ -1,4 +1,5 @@
 import {
+  FIFO_SUFFIX,
   LAMBDA_FIFO_MAX_BATCH_SIZE,
   LAMBDA_MAX_BATCHING_WINDOW_SECONDS,
   LAMBDA_MAX_MAX_CONCURRENCY,
@@ -21,7 +22,6 @@ import {
   SQS_MIN_RETENTION_SECONDS,
   SQS_QUEUE_NAME_MAX_LENGTH,
   SQS_QUEUE_NAME_PATTERN,
-  FIFO_SUFFIX,
 } from '../limits.js';
 import { filterPolicyShape } from './filter-policy.js';
 import { enforcesTls, evaluateServiceAccess } from './resource-policy.js';
@@ -67,7 +67,9 @@ function queueVisibility(m: MappingNode): number | undefined {
 
 /** The topic ARN a subscription's deliveries carry as `aws:SourceArn`. */
 function topicSource(s: SubscriptionNode): { stack: StackTemplate; value: unknown } {
-  return s.topic.ref ? { stack: s.topic.ref.stack, value: { Ref: s.topic.ref.logicalId } } : { stack: s.ref.stack, value: s.topic.label };
+  return s.topic.ref
+    ? { stack: s.topic.ref.stack, value: { Ref: s.topic.ref.logicalId } }
+    : { stack: s.ref.stack, value: s.topic.label };
 }
 
 function lambdaConsumed(t: Topology, queue: QueueNode): MappingNode[] {
@@ -82,7 +84,8 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'dlq-type-mismatch',
     severity: 'error',
-    description: 'A FIFO queue needs a FIFO dead-letter queue and a standard queue a standard one; SQS rejects the redrive policy otherwise.',
+    description:
+      'A FIFO queue needs a FIFO dead-letter queue and a standard queue a standard one; SQS rejects the redrive policy otherwise.',
     fix: 'Give the queue a dead-letter queue of its own type (FIFO names end in .fifo).',
     evaluate: (t) =>
       t.queues.flatMap((q) => {
@@ -99,7 +102,8 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'subscription-dlq-type-mismatch',
     severity: 'error',
-    description: "An SNS subscription's dead-letter queue must match the topic: FIFO topic → FIFO queue, standard topic → standard queue.",
+    description:
+      "An SNS subscription's dead-letter queue must match the topic: FIFO topic → FIFO queue, standard topic → standard queue.",
     fix: "Point the subscription's redrive policy at a queue of the topic's type.",
     evaluate: (t) =>
       t.subscriptions.flatMap((s) => {
@@ -116,7 +120,8 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'visibility-below-function-timeout',
     severity: 'error',
-    description: "Lambda rejects an SQS mapping whose queue visibility timeout is shorter than the function timeout; with the batching window a message reappears while it is still being processed.",
+    description:
+      'Lambda rejects an SQS mapping whose queue visibility timeout is shorter than the function timeout; with the batching window a message reappears while it is still being processed.',
     fix: `Set the queue's VisibilityTimeout to at least ${RECOMMENDED_VISIBILITY_TIMEOUT_FACTOR} × function timeout + batching window (AWS guidance), or lower the function timeout.`,
     evaluate: (t) =>
       t.mappings.flatMap((m) => {
@@ -147,7 +152,8 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'sns-into-aws-managed-key',
     severity: 'error',
-    description: 'SNS cannot use the AWS-managed alias/aws/sqs key: deliveries into a queue encrypted with it are dropped silently.',
+    description:
+      'SNS cannot use the AWS-managed alias/aws/sqs key: deliveries into a queue encrypted with it are dropped silently.',
     fix: 'Encrypt the queue with SQS-managed SSE (SqsManagedSseEnabled) or a customer-managed KMS key whose policy allows sns.amazonaws.com kms:GenerateDataKey* and kms:Decrypt.',
     evaluate: (t) =>
       t.subscriptions
@@ -160,7 +166,8 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'sns-kms-key-policy',
     severity: 'error',
-    description: "SNS delivers into a KMS-encrypted queue only when the key's policy lets sns.amazonaws.com use it; otherwise deliveries are dropped silently.",
+    description:
+      "SNS delivers into a KMS-encrypted queue only when the key's policy lets sns.amazonaws.com use it; otherwise deliveries are dropped silently.",
     fix: 'Add a key policy statement allowing Principal { Service: sns.amazonaws.com } kms:GenerateDataKey* and kms:Decrypt (Topic.subscribe does this for keys in the app).',
     evaluate: (t) =>
       t.subscriptions.flatMap((s) => {
@@ -187,7 +194,8 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'sns-queue-policy-missing',
     severity: 'error',
-    description: "SNS delivers into a queue only if the queue's policy allows the topic sqs:SendMessage; otherwise deliveries are dropped silently.",
+    description:
+      "SNS delivers into a queue only if the queue's policy allows the topic sqs:SendMessage; otherwise deliveries are dropped silently.",
     fix: 'Add a queue policy statement allowing Principal { Service: sns.amazonaws.com } sqs:SendMessage with Condition ArnEquals aws:SourceArn = the topic ARN (Topic.subscribe does this).',
     evaluate: (t) =>
       t.subscriptions.flatMap((s) => {
@@ -254,7 +262,10 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
             m.maximumConcurrency !== undefined &&
             (m.maximumConcurrency < LAMBDA_MIN_MAX_CONCURRENCY || m.maximumConcurrency > LAMBDA_MAX_MAX_CONCURRENCY),
         )
-        .map((m) => ({ message: `Mapping of ${m.queue.label} has MaximumConcurrency ${m.maximumConcurrency}.`, resources: loc(t, m.ref) })),
+        .map((m) => ({
+          message: `Mapping of ${m.queue.label} has MaximumConcurrency ${m.maximumConcurrency}.`,
+          resources: loc(t, m.ref),
+        })),
   },
   {
     id: 'queue-name-invalid',
@@ -267,9 +278,13 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
         const problems: string[] = [];
         if (q.name.length > SQS_QUEUE_NAME_MAX_LENGTH) problems.push(`is ${q.name.length} characters`);
         if (!SQS_QUEUE_NAME_PATTERN.test(q.name)) problems.push('has characters other than [A-Za-z0-9_-]');
-        if (q.fifo === true && !q.name.endsWith(FIFO_SUFFIX)) problems.push(`is FIFO but does not end in ${FIFO_SUFFIX}`);
-        if (q.fifo === false && q.name.endsWith(FIFO_SUFFIX)) problems.push(`ends in ${FIFO_SUFFIX} but FifoQueue is not true`);
-        return problems.length ? [{ message: `Queue name '${q.name}' ${problems.join(', ')}.`, resources: loc(t, q.ref) }] : [];
+        if (q.fifo === true && !q.name.endsWith(FIFO_SUFFIX))
+          problems.push(`is FIFO but does not end in ${FIFO_SUFFIX}`);
+        if (q.fifo === false && q.name.endsWith(FIFO_SUFFIX))
+          problems.push(`ends in ${FIFO_SUFFIX} but FifoQueue is not true`);
+        return problems.length
+          ? [{ message: `Queue name '${q.name}' ${problems.join(', ')}.`, resources: loc(t, q.ref) }]
+          : [];
       }),
   },
   {
@@ -286,23 +301,37 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
           name.length <= SNS_TOPIC_NAME_MAX_LENGTH &&
           SNS_TOPIC_NAME_PATTERN.test(name) &&
           (topic.fifo === undefined || topic.fifo === name.endsWith(FIFO_SUFFIX));
-        return ok ? [] : [{ message: `Topic name '${name}' is not valid for a ${kind(topic.fifo)} topic.`, resources: loc(t, topic.ref) }];
+        return ok
+          ? []
+          : [
+              {
+                message: `Topic name '${name}' is not valid for a ${kind(topic.fifo)} topic.`,
+                resources: loc(t, topic.ref),
+              },
+            ];
       }),
   },
   {
     id: 'queue-attribute-range',
     severity: 'error',
-    description: 'Queue attributes must be inside the SQS limits (message size, delay, retention, visibility, wait time, maxReceiveCount).',
+    description:
+      'Queue attributes must be inside the SQS limits (message size, delay, retention, visibility, wait time, maxReceiveCount).',
     fix: 'Bring the attribute inside the limit named in the message.',
     evaluate: (t) =>
       t.queues.flatMap((q) => {
-        if (!q.ref) return [];
-        const p = q.ref.resource.Properties ?? {};
-        const num = (v: unknown) => t.templates.resolveNumber(q.ref!.stack, v);
+        const ref = q.ref;
+        if (!ref) return [];
+        const p = ref.resource.Properties ?? {};
+        const num = (v: unknown) => t.templates.resolveNumber(ref.stack, v);
         const checks: [string, number | undefined, number, number][] = [
           ['MaximumMessageSize', num(p.MaximumMessageSize), SQS_MIN_MESSAGE_BYTES, SQS_MAX_MESSAGE_BYTES],
           ['DelaySeconds', num(p.DelaySeconds), 0, SQS_MAX_DELAY_SECONDS],
-          ['MessageRetentionPeriod', num(p.MessageRetentionPeriod), SQS_MIN_RETENTION_SECONDS, SQS_MAX_RETENTION_SECONDS],
+          [
+            'MessageRetentionPeriod',
+            num(p.MessageRetentionPeriod),
+            SQS_MIN_RETENTION_SECONDS,
+            SQS_MAX_RETENTION_SECONDS,
+          ],
           ['VisibilityTimeout', num(p.VisibilityTimeout), 0, SQS_MAX_VISIBILITY_SECONDS],
           ['ReceiveMessageWaitTimeSeconds', num(p.ReceiveMessageWaitTimeSeconds), 0, SQS_MAX_WAIT_SECONDS],
           ['RedrivePolicy.maxReceiveCount', q.redrive?.maxReceiveCount, 1, SQS_MAX_RECEIVE_COUNT],
@@ -319,7 +348,8 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'fifo-high-throughput-config',
     severity: 'error',
-    description: 'FIFO high-throughput mode needs DeduplicationScope messageGroup with FifoThroughputLimit perMessageGroupId; FIFO attributes on a standard queue are rejected.',
+    description:
+      'FIFO high-throughput mode needs DeduplicationScope messageGroup with FifoThroughputLimit perMessageGroupId; FIFO attributes on a standard queue are rejected.',
     fix: 'Set both DeduplicationScope=messageGroup and FifoThroughputLimit=perMessageGroupId (or neither), and FIFO attributes only on FIFO queues.',
     evaluate: (t) =>
       t.queues.flatMap((q) => {
@@ -383,7 +413,8 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'consumed-queue-without-dlq',
     severity: 'warning',
-    description: 'A queue consumed by Lambda without a dead-letter queue retries a poison message until retention expires, then loses it.',
+    description:
+      'A queue consumed by Lambda without a dead-letter queue retries a poison message until retention expires, then loses it.',
     fix: 'Give the queue a RedrivePolicy to a dead-letter queue (queuekit Queue creates one by default).',
     evaluate: (t) =>
       [...new Set(t.mappings.map((m) => m.queue))]
@@ -400,7 +431,9 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
     fix: `Set maxReceiveCount ≥ ${RECOMMENDED_MIN_RECEIVE_COUNT}.`,
     evaluate: (t) =>
       [...new Set(t.mappings.map((m) => m.queue))]
-        .filter((q) => q.redrive?.maxReceiveCount !== undefined && q.redrive.maxReceiveCount < RECOMMENDED_MIN_RECEIVE_COUNT)
+        .filter(
+          (q) => q.redrive?.maxReceiveCount !== undefined && q.redrive.maxReceiveCount < RECOMMENDED_MIN_RECEIVE_COUNT,
+        )
         .map((q) => ({
           message: `Queue ${q.label} has maxReceiveCount ${q.redrive?.maxReceiveCount} with a Lambda consumer.`,
           resources: loc(t, q.ref),
@@ -409,12 +442,14 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'dlq-retention-not-longer',
     severity: 'warning',
-    description: "A standard queue's messages keep their original enqueue time in the DLQ: a DLQ retention not longer than the source's expires them early.",
-    fix: 'Set the DLQ MessageRetentionPeriod longer than the source queue\'s (14 days is the maximum).',
+    description:
+      "A standard queue's messages keep their original enqueue time in the DLQ: a DLQ retention not longer than the source's expires them early.",
+    fix: "Set the DLQ MessageRetentionPeriod longer than the source queue's (14 days is the maximum).",
     evaluate: (t) =>
       t.queues.flatMap((q) => {
         const dlq = q.redrive?.deadLetterQueue;
-        if (!dlq || q.fifo !== false || q.retentionSeconds === undefined || dlq.retentionSeconds === undefined) return [];
+        if (!dlq || q.fifo !== false || q.retentionSeconds === undefined || dlq.retentionSeconds === undefined)
+          return [];
         if (dlq.retentionSeconds > q.retentionSeconds) return [];
         return [
           {
@@ -427,12 +462,16 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'mapping-without-partial-batch-response',
     severity: 'warning',
-    description: 'Without ReportBatchItemFailures one failed record makes Lambda retry the whole batch, reprocessing successes.',
+    description:
+      'Without ReportBatchItemFailures one failed record makes Lambda retry the whole batch, reprocessing successes.',
     fix: "Add FunctionResponseTypes: ['ReportBatchItemFailures'] and return batchItemFailures from the handler.",
     evaluate: (t) =>
       t.mappings
         .filter((m) => !m.reportBatchItemFailures)
-        .map((m) => ({ message: `Mapping of queue ${m.queue.label} to ${m.fn.label} does not report batch item failures.`, resources: loc(t, m.ref) })),
+        .map((m) => ({
+          message: `Mapping of queue ${m.queue.label} to ${m.fn.label} does not report batch item failures.`,
+          resources: loc(t, m.ref),
+        })),
   },
   {
     id: 'queue-not-encrypted',
@@ -477,11 +516,15 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
   {
     id: 'subscription-without-dlq',
     severity: 'warning',
-    description: 'An SNS subscription without a dead-letter queue loses messages SNS cannot deliver (deleted queue, policy or key change).',
-    fix: 'Give the subscription a RedrivePolicy to a queue of the topic\'s type (queuekit Topic.subscribe does by default).',
+    description:
+      'An SNS subscription without a dead-letter queue loses messages SNS cannot deliver (deleted queue, policy or key change).',
+    fix: "Give the subscription a RedrivePolicy to a queue of the topic's type (queuekit Topic.subscribe does by default).",
     evaluate: (t) =>
       t.subscriptions
         .filter((s) => !s.deadLetterQueue)
-        .map((s) => ({ message: `Subscription of ${s.queue.label} to ${s.topic.label} has no dead-letter queue.`, resources: loc(t, s.ref) })),
+        .map((s) => ({
+          message: `Subscription of ${s.queue.label} to ${s.topic.label} has no dead-letter queue.`,
+          resources: loc(t, s.ref),
+        })),
   },
 ];

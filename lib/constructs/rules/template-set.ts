@@ -64,7 +64,9 @@ export class TemplateSet {
   static load(path: string): TemplateSet {
     const absolute = resolve(path);
     if (!existsSync(absolute)) {
-      throw new TemplateLoadError(`${path} does not exist. Fix: pass a template file or a cdk.out folder (run 'cdk synth' first).`);
+      throw new TemplateLoadError(
+        `${path} does not exist. Fix: pass a template file or a cdk.out folder (run 'cdk synth' first).`,
+      );
     }
     if (statSync(absolute).isDirectory()) {
       const stacks = loadAssemblyDirectory(absolute);
@@ -185,7 +187,9 @@ export class TemplateSet {
   resolveString(stack: StackTemplate, value: unknown, depth = 0): string | undefined {
     const resolved = this.resolve(stack, value, depth);
     if (resolved.kind === 'literal') {
-      return typeof resolved.value === 'string' || typeof resolved.value === 'number' ? String(resolved.value) : undefined;
+      return typeof resolved.value === 'string' || typeof resolved.value === 'number'
+        ? String(resolved.value)
+        : undefined;
     }
     if (resolved.kind === 'resource' && typeof value === 'string') return value;
     return undefined;
@@ -216,7 +220,9 @@ export class TemplateSet {
     if (typeof value === 'string') {
       try {
         const parsed: unknown = JSON.parse(value);
-        return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+        return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
+          ? (parsed as Record<string, unknown>)
+          : undefined;
       } catch {
         return undefined;
       }

@@ -122,7 +122,8 @@ export class Topology {
     const resolved = this.templates.resolve(stack, keyId);
     if (resolved.kind === 'literal' && typeof resolved.value === 'string') {
       const v = resolved.value;
-      if (v === AWS_MANAGED_SQS_KEY_ALIAS || v.endsWith(`:${AWS_MANAGED_SQS_KEY_ALIAS}`)) return { kind: 'aws-managed' };
+      if (v === AWS_MANAGED_SQS_KEY_ALIAS || v.endsWith(`:${AWS_MANAGED_SQS_KEY_ALIAS}`))
+        return { kind: 'aws-managed' };
       return { kind: 'customer' };
     }
     if (resolved.kind === 'resource') {
@@ -152,7 +153,9 @@ export class Topology {
       ...(name !== undefined ? { name } : {}),
       fifo: fifoProp ?? (p.FifoQueue === undefined ? false : undefined),
       visibilityTimeoutSeconds:
-        p.VisibilityTimeout === undefined ? SQS_DEFAULT_VISIBILITY_SECONDS : t.resolveNumber(ref.stack, p.VisibilityTimeout),
+        p.VisibilityTimeout === undefined
+          ? SQS_DEFAULT_VISIBILITY_SECONDS
+          : t.resolveNumber(ref.stack, p.VisibilityTimeout),
       retentionSeconds:
         p.MessageRetentionPeriod === undefined
           ? SQS_DEFAULT_RETENTION_SECONDS
@@ -284,7 +287,8 @@ export class Topology {
         topic,
         queue,
         ...(filter ? { filterPolicy: filter } : {}),
-        filterPolicyScope: t.resolveString(ref.stack, p.FilterPolicyScope) === 'MessageBody' ? 'MessageBody' : 'MessageAttributes',
+        filterPolicyScope:
+          t.resolveString(ref.stack, p.FilterPolicyScope) === 'MessageBody' ? 'MessageBody' : 'MessageAttributes',
         rawMessageDelivery: t.resolveBoolean(ref.stack, p.RawMessageDelivery) === true,
         ...(dlq ? { deadLetterQueue: dlq } : {}),
       });
@@ -326,7 +330,10 @@ export class Topology {
                 ? LAMBDA_DEFAULT_TIMEOUT_SECONDS
                 : t.resolveNumber(fnRef.stack, fnRef.resource.Properties.Timeout),
           }
-        : { label: String(t.resolveString(ref.stack, p.FunctionName) ?? 'unknown function'), timeoutSeconds: undefined };
+        : {
+            label: String(t.resolveString(ref.stack, p.FunctionName) ?? 'unknown function'),
+            timeoutSeconds: undefined,
+          };
       const responseTypes = p.FunctionResponseTypes;
       const scaling = t.resolveObject(ref.stack, p.ScalingConfig);
       const maximumConcurrency = scaling ? t.resolveNumber(ref.stack, scaling.MaximumConcurrency) : undefined;
@@ -349,6 +356,7 @@ export class Topology {
 
 function statementsOf(document: Record<string, unknown> | undefined): Record<string, unknown>[] {
   const statements = document?.Statement;
-  if (Array.isArray(statements)) return statements.filter((s): s is Record<string, unknown> => !!s && typeof s === 'object');
+  if (Array.isArray(statements))
+    return statements.filter((s): s is Record<string, unknown> => !!s && typeof s === 'object');
   return statements && typeof statements === 'object' ? [statements as Record<string, unknown>] : [];
 }
