@@ -237,6 +237,7 @@ export class Queue extends Construct {
   private physicalName(given: string | undefined, fifo: boolean, suffix: string): string {
     const base = (given ?? '').replace(/\.fifo$/, '');
     const tail = `${suffix}${fifo ? FIFO_SUFFIX : ''}`;
+    if (base && Token.isUnresolved(base)) return `${base}${tail}`;
     if (base && !Token.isUnresolved(base)) {
       if (`${base}${tail}`.length > SQS_QUEUE_NAME_MAX_LENGTH) {
         throw QueuekitPropsError.of(

@@ -31,17 +31,28 @@ export class QueuekitChecks implements IPolicyValidationPlugin {
     const root = scope.node.root;
     if (QueuekitChecks.attached.has(root) || !Stage.isStage(root)) return;
     QueuekitChecks.attached.add(root);
-    Validations.of(root).addPlugins(new QueuekitChecks());
+    Validations.of(root).addPlugins(new QueuekitChecks({}, true));
   }
 
   readonly name = QueuekitChecks.PLUGIN_NAME;
   readonly version = '0.1.0';
   readonly ruleIds = TOPOLOGY_RULES.map((r) => r.id);
 
-  constructor(private readonly props: QueuekitChecksProps = {}) {}
+  /**
+   * @param props options
+   * @param automatic true for the instance queuekit constructs attach themselves; it yields to one the user adds
+   */
+  constructor(
+    private readonly props: QueuekitChecksProps = {},
+    private readonly automatic = false,
+  ) {}
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
-    // When a user adds the plugin to an app whose queuekit constructs already attached one, report once.
+    // One report per app: the user's own instance (with its options) wins over the automatic one, whatever
+    // order they were added in; of two user instances, the first reports.
+    const registered = (context.appConstruct as { _validationPlugins?: unknown[] })._validationPlugins ?? [];
+    const userInstance = registered.find((p): p is QueuekitChecks => p instanceof QueuekitChecks && !p.automatic);
+    if (this.automatic && userInstance) return { success: true, violations: [] };
     const owner = QueuekitChecks.claimed.get(context.appConstruct);
     if (owner && owner !== this) return { success: true, violations: [] };
     QueuekitChecks.claimed.set(context.appConstruct, this);

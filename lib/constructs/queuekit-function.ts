@@ -40,7 +40,7 @@ export class QueuekitFunction extends NodejsFunction {
     });
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Execution role of ${id}`,
+      description: `Execution role of ${scope.node.path}/${id}`,
     });
     logGroup.grantWrite(role);
     Validations.of(role).acknowledge({

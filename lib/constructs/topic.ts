@@ -64,7 +64,7 @@ export class Topic extends Construct {
   readonly topic: sns.Topic;
   readonly fifo: boolean;
   readonly encryptionKey: kms.IKey;
-  /** Subscription dead-letter queues created by `subscribe`, by subscribed queue's node id. */
+  /** Subscription dead-letter queues created by `subscribe`, by the subscribed queue's construct path. */
   readonly subscriptionDeadLetterQueues: Record<string, sqs.Queue> = {};
   private readonly removalPolicy: RemovalPolicy;
 
@@ -147,13 +147,18 @@ export class Topic extends Construct {
   }
 
   private subscriptionDeadLetterQueue(owner: Construct): sqs.Queue {
-    const id = `${owner.node.id}SubscriptionDlq`;
-    const existing = this.node.tryFindChild(id);
-    if (existing) return existing as sqs.Queue;
+    const existing = this.subscriptionDeadLetterQueues[owner.node.path];
+    if (existing) return existing;
+    // Readable ids (`JobsSubscriptionDlq`); a second subscribed queue with the same id gets its path's hash.
+    let id = `${owner.node.id}SubscriptionDlq`;
+    if (this.node.tryFindChild(id)) id = `${Names.nodeUniqueId(owner.node)}SubscriptionDlq`;
     const tail = `-sub-dlq${this.fifo ? FIFO_SUFFIX : ''}`;
+    const half = Math.floor((SQS_QUEUE_NAME_MAX_LENGTH - tail.length - 1) / 2);
     const dlq = new sqs.Queue(this, id, {
+      // CloudFormation names standard queues itself; a FIFO name must be given. Both halves are sanitised and
+      // hashed by uniqueResourceName, so the name is valid and unique per (topic, queue).
       queueName: this.fifo
-        ? `${Names.uniqueResourceName(this, { maxLength: SQS_QUEUE_NAME_MAX_LENGTH - tail.length - owner.node.id.length - 1, separator: '-' })}-${owner.node.id}${tail}`
+        ? `${Names.uniqueResourceName(this, { maxLength: half, separator: '-' })}-${Names.uniqueResourceName(owner, { maxLength: half, separator: '-' })}${tail}`
         : undefined,
       fifo: this.fifo || undefined,
       retentionPeriod: Duration.seconds(SQS_MAX_RETENTION_SECONDS),
@@ -175,7 +180,7 @@ export class Topic extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
-    this.subscriptionDeadLetterQueues[owner.node.id] = dlq;
+    this.subscriptionDeadLetterQueues[owner.node.path] = dlq;
     return dlq;
   }
 }

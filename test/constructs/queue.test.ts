@@ -1,4 +1,4 @@
-import { App, type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -541,6 +541,22 @@ describe('Queue: names', () => {
     );
     const q = new Queue(stack, 'Q76', { queueName: 'c'.repeat(76) });
     expect(props(Template.fromStack(stack), q.deadLetterQueue as sqs.Queue).QueueName).toBe(`${'c'.repeat(76)}-dlq`);
+  });
+
+  it('keeps a queue name given as a token (e.g. from a parameter) for the queue and the DLQ', () => {
+    const stack = newStack();
+    const env = new CfnParameter(stack, 'Env', { default: 'dev' });
+    const std = new Queue(stack, 'Jobs', { queueName: `${env.valueAsString}-jobs` });
+    const fifo = new Queue(stack, 'Ledger', { queueName: `${env.valueAsString}-ledger`, fifo: true });
+    const t = Template.fromStack(stack);
+    const named = (suffix: string) => ({ 'Fn::Join': ['', [{ Ref: 'Env' }, suffix]] });
+    expect(props(t, std.queue).QueueName).toEqual(named('-jobs'));
+    expect(props(t, mainAndDlq(std)[1]).QueueName).toEqual(named('-jobs-dlq'));
+    expect(props(t, fifo.queue).QueueName).toEqual(named('-ledger.fifo'));
+    expect(props(t, mainAndDlq(fifo)[1]).QueueName).toEqual(named('-ledger-dlq.fifo'));
+    expect(JSON.stringify(props(t, mainAndDlq(std)[1]).RedriveAllowPolicy.sourceQueueArns)).toContain(
+      '{"Ref":"Env"},"-jobs"',
+    );
   });
 
   it('keeps generated names within 80 characters for long construct paths', () => {

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { IConstruct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { describe, expect, it, vi } from 'vitest';
 import { Queue, QueueEncryption, QueuekitPropsError, Topic } from '../../lib/constructs/index.js';
 
@@ -193,7 +193,7 @@ describe('Topic.subscribe', () => {
     const jobs = new Queue(stack, 'Jobs');
     const sub = events.subscribe(jobs);
     const t = Template.fromStack(stack);
-    const dlq = events.subscriptionDeadLetterQueues.Jobs as sqs.Queue;
+    const dlq = events.subscriptionDeadLetterQueues[`${stack.node.path}/Jobs`] as sqs.Queue;
     expect(dlq).toBeInstanceOf(sqs.Queue);
     t.resourceCountIs('AWS::SNS::Subscription', 1);
     const p = props(t, sub);
@@ -289,7 +289,7 @@ describe('Topic.subscribe', () => {
     const events = new Topic(stack, 'Events');
     events.subscribe(new Queue(stack, 'Jobs'));
     const t = Template.fromStack(stack);
-    const dlq = events.subscriptionDeadLetterQueues.Jobs as sqs.Queue;
+    const dlq = events.subscriptionDeadLetterQueues[`${stack.node.path}/Jobs`] as sqs.Queue;
     const p = props(t, dlq);
     expect(p).toEqual({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
     expect(resource(t, dlq).DeletionPolicy).toBe('Delete');
@@ -314,10 +314,10 @@ describe('Topic.subscribe', () => {
     const ledger = new Queue(stack, 'Ledger', { fifo: true });
     const sub = billing.subscribe(ledger, { raw: true });
     const t = Template.fromStack(stack);
-    const dlq = billing.subscriptionDeadLetterQueues.Ledger as sqs.Queue;
+    const dlq = billing.subscriptionDeadLetterQueues[`${stack.node.path}/Ledger`] as sqs.Queue;
     const p = props(t, dlq);
     expect(p.FifoQueue).toBe(true);
-    expect(p.QueueName).toMatch(/^[A-Za-z0-9_-]+-Ledger-sub-dlq\.fifo$/);
+    expect(p.QueueName).toMatch(/^Stack-Billing-[0-9A-F]{8}-Stack-Ledger-[0-9A-F]{8}-sub-dlq\.fifo$/);
     expect((p.QueueName as string).length).toBeLessThanOrEqual(80);
     expect(props(t, sub).RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [idOf(dlq), 'Arn'] } });
     expect(queuePolicyStatements(t, dlq)).toContainEqual(snsSendStatement(dlq, billing.topic));
@@ -329,20 +329,48 @@ describe('Topic.subscribe', () => {
     const a = events.subscribe(new Queue(stack, 'A'));
     const b = events.subscribe(new Queue(stack, 'B'));
     const t = Template.fromStack(stack);
-    expect(Object.keys(events.subscriptionDeadLetterQueues).sort()).toEqual(['A', 'B']);
-    const dlqA = events.subscriptionDeadLetterQueues.A as sqs.Queue;
-    const dlqB = events.subscriptionDeadLetterQueues.B as sqs.Queue;
+    expect(Object.keys(events.subscriptionDeadLetterQueues).sort()).toEqual([
+      `${stack.node.path}/A`,
+      `${stack.node.path}/B`,
+    ]);
+    const dlqA = events.subscriptionDeadLetterQueues[`${stack.node.path}/A`] as sqs.Queue;
+    const dlqB = events.subscriptionDeadLetterQueues[`${stack.node.path}/B`] as sqs.Queue;
     expect(props(t, a).RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [idOf(dlqA), 'Arn'] });
     expect(props(t, b).RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [idOf(dlqB), 'Arn'] });
     // 2 queues + their 2 DLQs + 2 subscription DLQs
     t.resourceCountIs('AWS::SQS::Queue', 6);
   });
 
+  it('queues with the same construct id in different scopes get their own subscription DLQ', () => {
+    const stack = newStack();
+    const events = new Topic(stack, 'Events');
+    const a = events.subscribe(new Queue(new Construct(stack, 'TeamA'), 'Jobs'));
+    const b = events.subscribe(new Queue(new Construct(stack, 'TeamB'), 'Jobs'));
+    const t = Template.fromStack(stack);
+    const dlqA = events.subscriptionDeadLetterQueues[`${stack.node.path}/TeamA/Jobs`] as sqs.Queue;
+    const dlqB = events.subscriptionDeadLetterQueues[`${stack.node.path}/TeamB/Jobs`] as sqs.Queue;
+    expect(dlqA).not.toBe(dlqB);
+    expect(props(t, a).RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [idOf(dlqA), 'Arn'] });
+    expect(props(t, b).RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [idOf(dlqB), 'Arn'] });
+  });
+
+  it('gives a FIFO subscription DLQ a valid name whatever the queue id', () => {
+    const stack = newStack();
+    const billing = new Topic(stack, 'Billing', { fifo: true });
+    billing.subscribe(
+      new Queue(stack, 'Ledger Queue With A Space And A Very Long Identifier That Goes On And On', { fifo: true }),
+    );
+    const names = Object.values(Template.fromStack(stack).findResources('AWS::SQS::Queue')).map(
+      (r) => (r as { Properties: { QueueName?: string } }).Properties.QueueName ?? '',
+    );
+    for (const name of names) expect(name).toMatch(/^[A-Za-z0-9_-]{1,75}\.fifo$/);
+  });
+
   it('subscription DLQ follows the removal policy of the topic', () => {
     const stack = newStack();
     const events = new Topic(stack, 'Events', { removalPolicy: RemovalPolicy.RETAIN });
     events.subscribe(new Queue(stack, 'Jobs'));
-    const dlq = events.subscriptionDeadLetterQueues.Jobs as sqs.Queue;
+    const dlq = events.subscriptionDeadLetterQueues[`${stack.node.path}/Jobs`] as sqs.Queue;
     expect(resource(Template.fromStack(stack), dlq).DeletionPolicy).toBe('Retain');
   });
 
@@ -395,7 +423,7 @@ describe('Topic.subscribe', () => {
     const t = Template.fromStack(stack);
     expect(props(t, sub).Endpoint).toEqual({ 'Fn::GetAtt': [idOf(plain), 'Arn'] });
     expect(queuePolicyStatements(t, plain)).toContainEqual(snsSendStatement(plain, events.topic));
-    expect(events.subscriptionDeadLetterQueues.Plain).toBeInstanceOf(sqs.Queue);
+    expect(events.subscriptionDeadLetterQueues[`${stack.node.path}/Plain`]).toBeInstanceOf(sqs.Queue);
   });
 
   it('grantPublish grants sns:Publish on the topic and use of its key', () => {

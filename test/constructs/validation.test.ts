@@ -223,6 +223,14 @@ describe('QueuekitChecks on a plain aws-cdk-lib app', () => {
     expect(violations(report(), 'dlq-type-mismatch')).toEqual([]);
   });
 
+  it("a user's own instance (with its options) wins over the one queuekit constructs attach, whatever the order", () => {
+    const { app, stack, report } = newApp();
+    new Topic(stack, 'Events').subscribe(new Queue(stack, 'Ledger', { fifo: true }));
+    Validations.of(app).addPlugins(new QueuekitChecks({ skip: ['standard-topic-to-fifo-queue'] }));
+    expect(() => synthPrinting(app)).not.toThrow();
+    expect(violations(report(), 'standard-topic-to-fifo-queue')).toEqual([]);
+  });
+
   it('describes itself as the Queuekit plugin with every rule id', () => {
     const plugin = new QueuekitChecks();
     expect(plugin.name).toBe('Queuekit');
