@@ -1,4 +1,4 @@
-import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,31 +7,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it, vi } from 'vitest';
 import { BatchConsumer, Queue, QueueEncryption, QueuekitPropsError } from '../../lib/constructs/index.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation JSON, read by path
-type Json = Record<string, any>;
+import { idOf, type Json, newStack, props, resource } from '../support/cdk-template.js';
 
 const entry = new URL('../../lambdas/audit-writer.ts', import.meta.url).pathname;
 const IMPORTED_ARN = 'arn:aws:sqs:eu-west-1:123456789012:external-jobs';
 const METADATA_KEY = 'queuekit:declaredQueueVisibilityTimeoutSeconds';
-
-function newStack(): Stack {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return new Stack(app, 'Stack');
-}
-
-function idOf(construct: IConstruct): string {
-  const cfn = (construct.node.defaultChild ?? construct) as CfnElement;
-  return Stack.of(construct).getLogicalId(cfn);
-}
-
-function resource(template: Template, construct: IConstruct): Json {
-  const found = template.toJSON().Resources[idOf(construct)];
-  expect(found, `resource of ${construct.node.path}`).toBeDefined();
-  return found;
-}
-
-const props = (template: Template, construct: IConstruct): Json => resource(template, construct).Properties;
 
 /** The event source mapping resource(s) of a consumer. */
 function mappingsOf(template: Template, consumer: BatchConsumer): Json[] {

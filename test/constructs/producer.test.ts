@@ -1,4 +1,3 @@
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,27 +14,9 @@ import {
   QueuekitPropsError,
   Topic,
 } from '../../lib/constructs/index.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation JSON, read by path
-type Json = Record<string, any>;
+import { idOf, type Json, newStack, props } from '../support/cdk-template.js';
 
 const entry = new URL('../../lambdas/submit-job.ts', import.meta.url).pathname;
-
-function newStack(): Stack {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return new Stack(app, 'Stack');
-}
-
-function idOf(construct: IConstruct): string {
-  const cfn = (construct.node.defaultChild ?? construct) as CfnElement;
-  return Stack.of(construct).getLogicalId(cfn);
-}
-
-const props = (template: Template, construct: IConstruct): Json => {
-  const found = template.toJSON().Resources[idOf(construct)];
-  expect(found, `resource of ${construct.node.path}`).toBeDefined();
-  return found.Properties;
-};
 
 /** Every statement of the identity policies attached to a role. */
 function roleStatements(template: Template, role: IConstruct): Json[] {

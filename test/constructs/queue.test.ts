@@ -1,33 +1,11 @@
-import { App, type CfnElement, CfnParameter, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { Queue, QueueEncryption, QueuekitPropsError, Topic } from '../../lib/constructs/index.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation JSON, read by path
-type Json = Record<string, any>;
-
-function newStack(): Stack {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return new Stack(app, 'Stack');
-}
-
-/** Logical ID of a construct's CloudFormation resource. */
-function idOf(construct: IConstruct): string {
-  const cfn = (construct.node.defaultChild ?? construct) as CfnElement;
-  return Stack.of(construct).getLogicalId(cfn);
-}
-
-function resource(template: Template, construct: IConstruct): Json {
-  const found = template.toJSON().Resources[idOf(construct)];
-  expect(found, `resource of ${construct.node.path}`).toBeDefined();
-  return found;
-}
-
-const props = (template: Template, construct: IConstruct): Json => resource(template, construct).Properties;
+import { idOf, type Json, newStack, props, resource } from '../support/cdk-template.js';
 
 function mainAndDlq(queue: Queue): [sqs.Queue, sqs.Queue] {
   expect(queue.deadLetterQueue).toBeInstanceOf(sqs.Queue);

@@ -1,4 +1,4 @@
-import { App, type CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,27 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 import { describe, expect, it, vi } from 'vitest';
 import { Queue, QueueEncryption, QueuekitPropsError, Topic } from '../../lib/constructs/index.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation JSON, read by path
-type Json = Record<string, any>;
-
-function newStack(): Stack {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return new Stack(app, 'Stack');
-}
-
-function idOf(construct: IConstruct): string {
-  const cfn = (construct.node.defaultChild ?? construct) as CfnElement;
-  return Stack.of(construct).getLogicalId(cfn);
-}
-
-function resource(template: Template, construct: IConstruct): Json {
-  const found = template.toJSON().Resources[idOf(construct)];
-  expect(found, `resource of ${construct.node.path}`).toBeDefined();
-  return found;
-}
-
-const props = (template: Template, construct: IConstruct): Json => resource(template, construct).Properties;
+import { idOf, type Json, newStack, props, resource } from '../support/cdk-template.js';
 
 /** Statements of every queue policy attached to the queue. */
 function queuePolicyStatements(template: Template, queue: IConstruct): Json[] {
