@@ -2,7 +2,7 @@
 # The LocalStack suite (`npm run test:localstack`): starts LocalStack in host mode (no Docker), bootstraps and
 # deploys the reference app's messaging stack with cdklocal, runs test/localstack against it, and stops
 # LocalStack again whatever happened. Set QUEUEKIT_LOCALSTACK_RUNNING=1 to use a LocalStack you started yourself
-# (Docker or not) at AWS_ENDPOINT_URL; it is then neither started nor stopped here.
+# (Docker or not) at AWS_ENDPOINT_URL; it is then neither started nor stopped here. Extra arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=.ci/node.sh
@@ -28,4 +28,4 @@ npx cdklocal bootstrap "aws://000000000000/${AWS_REGION}" --no-notices --output 
 npx cdklocal deploy QueuekitMessaging --require-approval never --no-notices --output "$out"
 echo "[localstack-suite] bootstrap + deploy took $(( $(date +%s) - start ))s"
 
-QUEUEKIT_ASSEMBLY="$out" npx vitest run --config vitest.localstack.config.ts
+QUEUEKIT_ASSEMBLY="$out" npx vitest run --config vitest.localstack.config.ts "$@"
