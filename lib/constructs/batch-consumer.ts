@@ -4,7 +4,11 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QueuekitPropsError } from './errors.js';
-import { LAMBDA_DEFAULT_BATCH_SIZE, RECOMMENDED_VISIBILITY_TIMEOUT_FACTOR } from './limits.js';
+import {
+  LAMBDA_DEFAULT_BATCH_SIZE,
+  LAMBDA_DEFAULT_TIMEOUT_SECONDS,
+  RECOMMENDED_VISIBILITY_TIMEOUT_FACTOR,
+} from './limits.js';
 import { Queue, type QueueLike } from './queue.js';
 import { QueuekitChecks } from './queuekit-checks.js';
 import { QueuekitFunction, type QueuekitFunctionProps } from './queuekit-function.js';
@@ -50,7 +54,7 @@ export class BatchConsumer extends Construct {
       ...props,
       description: props.description ?? `Consumes ${this.queue.node.path} (${this.node.path})`,
     });
-    const timeout = this.function.timeout?.toSeconds() ?? 3;
+    const timeout = this.function.timeout?.toSeconds() ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS;
     const window = props.maxBatchingWindow?.toSeconds() ?? 0;
     const recommended = RECOMMENDED_VISIBILITY_TIMEOUT_FACTOR * timeout + window;
 

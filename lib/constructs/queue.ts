@@ -7,8 +7,11 @@ import { QueuekitPropsError } from './errors.js';
 import {
   FIFO_SUFFIX,
   RECOMMENDED_MIN_RECEIVE_COUNT,
+  SQS_DEFAULT_RETENTION_SECONDS,
+  SQS_DEFAULT_VISIBILITY_SECONDS,
   SQS_MAX_RETENTION_SECONDS,
   SQS_MAX_VISIBILITY_SECONDS,
+  SQS_MAX_WAIT_SECONDS,
   SQS_QUEUE_NAME_MAX_LENGTH,
 } from './limits.js';
 import { QueuekitChecks } from './queuekit-checks.js';
@@ -153,7 +156,7 @@ export class Queue extends Construct {
 
     const queueName = this.physicalName(props.queueName, fifo, '');
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
-    const retention = props.retentionPeriod ?? Duration.days(4);
+    const retention = props.retentionPeriod ?? Duration.seconds(SQS_DEFAULT_RETENTION_SECONDS);
 
     let deadLetterQueue: sqs.DeadLetterQueue | undefined;
     if (props.deadLetterQueue !== false) {
@@ -189,10 +192,10 @@ export class Queue extends Construct {
             fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
           }
         : {}),
-      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(30),
+      visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(SQS_DEFAULT_VISIBILITY_SECONDS),
       retentionPeriod: retention,
       deliveryDelay: props.deliveryDelay,
-      receiveMessageWaitTime: props.receiveMessageWaitTime ?? Duration.seconds(20),
+      receiveMessageWaitTime: props.receiveMessageWaitTime ?? Duration.seconds(SQS_MAX_WAIT_SECONDS),
       maxMessageSizeBytes: props.maxMessageSizeBytes,
       deadLetterQueue,
       enforceSSL: true,
@@ -218,7 +221,7 @@ export class Queue extends Construct {
   /** The visibility timeout in seconds, as it will be synthesized. */
   get visibilityTimeoutSeconds(): number {
     const v = this.cfnQueue.visibilityTimeout;
-    return v === undefined ? 30 : Number(v);
+    return v === undefined ? SQS_DEFAULT_VISIBILITY_SECONDS : Number(v);
   }
 
   /** Raises the visibility timeout to at least `timeout` (never lowers it); used by consumers. */

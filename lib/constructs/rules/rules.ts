@@ -481,7 +481,13 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
     evaluate: (t) =>
       t.queues
         .filter((q) => q.ref && q.kmsMasterKeyId === undefined && q.sqsManagedSse !== true)
-        .map((q) => ({ message: `Queue ${q.label} is not encrypted.`, resources: loc(t, q.ref) })),
+        .map((q) => ({
+          message:
+            q.sqsManagedSse === false
+              ? `Queue ${q.label} turns encryption at rest off (SqsManagedSseEnabled false, no KMS key).`
+              : `Queue ${q.label} does not set encryption at rest (SqsManagedSseEnabled or KmsMasterKeyId).`,
+          resources: loc(t, q.ref),
+        })),
   },
   {
     id: 'topic-not-encrypted',
