@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { yamlParse } from 'yaml-cfn';
 
 /** One CloudFormation resource as it appears in a template. */
 export interface CfnResource {
@@ -275,22 +276,27 @@ function loadAssemblyDirectory(dir: string, fallbackToGlob = true): StackTemplat
   }
   if (!fallbackToGlob) return [];
   return readdirSync(dir)
-    .filter((f) => f.endsWith('.template.json'))
+    .filter((f) => TEMPLATE_FILE.test(f))
     .sort()
     .map((f) => parseTemplate(join(dir, f), stackNameFromFile(f)));
 }
 
+/** Files a folder is searched for when it is not a cloud assembly. */
+const TEMPLATE_FILE = /\.template\.json$|\.ya?ml$/;
+
 function stackNameFromFile(file: string): string {
-  return basename(file).replace(/\.template\.json$|\.json$/, '');
+  return basename(file).replace(/(\.template)?\.(json|ya?ml)$/, '');
 }
 
+/** Parses JSON, or CloudFormation YAML with its short-form tags (`!Ref`, `!GetAtt`, `!Sub`…) through yaml-cfn. */
 function parseTemplate(path: string, stackName: string): StackTemplate {
   let body: Record<string, unknown>;
+  const text = readFileSync(path, 'utf8');
   try {
-    body = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    body = (/^\s*\{/.test(text) ? JSON.parse(text) : yamlParse(text)) as Record<string, unknown>;
   } catch (error) {
     throw new TemplateLoadError(
-      `${path} is not a JSON CloudFormation template (${(error as Error).message}). Fix: pass a synthesized JSON template or a cdk.out folder.`,
+      `${path} is neither a JSON nor a YAML CloudFormation template (${(error as Error).message.split('\n')[0]}). Fix: pass a template file or a cdk.out folder.`,
     );
   }
   if (!body || typeof body !== 'object' || typeof body.Resources !== 'object') {
