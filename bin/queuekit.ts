@@ -19,7 +19,10 @@ program
   .description(
     'Check a synthesized app (cdk.out folder) or CloudFormation template against the queuekit topology rules.',
   )
-  .argument('<path>', 'template file (JSON or YAML) or folder: a cloud assembly (cdk.out) or *.template.json / *.yaml files')
+  .argument(
+    '<path>',
+    'template file (JSON or YAML) or folder: a cloud assembly (cdk.out) or *.template.json / *.yaml files',
+  )
   .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
   .option('--skip <ruleIds>', 'comma-separated rule ids to leave out', (v: string) => {
     const ids = v
