@@ -68,3 +68,47 @@ describe('YAML templates', () => {
     expect(() => TemplateSet.load(write('none.yaml', 'Description: no resources'))).toThrow(/has no Resources section/);
   });
 });
+
+/** A SAM template before its transform: Globals, an SQS event on a Serverless::Function. */
+const samTemplate = `
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Timeout: 60
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 45
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs22.x
+      Handler: index.handler
+      Events:
+        FromJobs:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Jobs.Arn
+            BatchSize: 50
+`;
+
+describe('SAM templates', () => {
+  it('reads SQS events of Serverless functions, with the Globals timeout', () => {
+    const report = checkTemplates(TemplateSet.load(write('sam.yaml', samTemplate)));
+    expect(report.counted.mappings).toBe(1);
+    const ids = report.findings.map((f) => f.ruleId);
+    // 45 s < 60 s (Globals) timeout; 50 records without a batching window; no DLQ; no partial batch responses.
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'visibility-below-function-timeout',
+        'standard-mapping-batch',
+        'consumed-queue-without-dlq',
+        'mapping-without-partial-batch-response',
+      ]),
+    );
+    const visibility = report.findings.find((f) => f.ruleId === 'visibility-below-function-timeout');
+    expect(visibility?.message).toContain('runs up to 60s');
+    expect(visibility?.resources.map((r) => r.logicalId)).toEqual(['Jobs', 'Worker', 'Worker']);
+  });
+});

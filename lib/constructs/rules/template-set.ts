@@ -18,6 +18,10 @@ export interface StackTemplate {
   readonly resources: Readonly<Record<string, CfnResource>>;
   readonly parameters: Readonly<Record<string, { Default?: unknown }>>;
   readonly outputs: Readonly<Record<string, { Value?: unknown; Export?: { Name?: unknown } }>>;
+  /** SAM `Globals` (function defaults), when the template has them. */
+  readonly globals?: { readonly Function?: Record<string, unknown> };
+  /** For a nested stack: the `AWS::CloudFormation::Stack` resource of its parent that creates it. */
+  readonly parent?: { readonly stack: StackTemplate; readonly logicalId: string };
 }
 
 /** A resource located in a stack. */
@@ -98,8 +102,22 @@ export class TemplateSet {
   private readonly exports = new Map<string, { stack: StackTemplate; value: unknown }>();
   private readonly queuesByName = new Map<string, ResourceRef>();
 
-  constructor(readonly stacks: readonly StackTemplate[]) {
-    for (const stack of stacks) {
+  /** Every stack of the set, nested stacks included. */
+  readonly stacks: readonly StackTemplate[];
+  private readonly nested = new Map<string, StackTemplate>();
+
+  constructor(stacks: readonly StackTemplate[]) {
+    const all: StackTemplate[] = [];
+    const visit = (stack: StackTemplate) => {
+      all.push(stack);
+      for (const child of loadNestedStacks(stack)) {
+        this.nested.set(`${stack.templatePath}#${child.parent?.logicalId}`, child);
+        visit(child);
+      }
+    };
+    for (const stack of stacks) visit(stack);
+    this.stacks = all;
+    for (const stack of all) {
       for (const output of Object.values(stack.outputs)) {
         const name = this.resolveString(stack, output.Export?.Name);
         if (name !== undefined) this.exports.set(name, { stack, value: output.Value });
@@ -143,6 +161,9 @@ export class TemplateSet {
         const resource = stack.resources[arg];
         if (resource) return { kind: 'resource', target: { stack, logicalId: arg, resource } };
         const parameter = stack.parameters[arg];
+        const passed = stack.parent ? this.nestedStackParameters(stack.parent)?.[arg] : undefined;
+        if (parameter && passed !== undefined)
+          return this.resolve(stack.parent?.stack as StackTemplate, passed, depth + 1);
         if (parameter && parameter.Default !== undefined) return this.resolve(stack, parameter.Default, depth + 1);
         if (arg === 'AWS::StackName') return { kind: 'literal', value: stack.stackName };
         if (arg in PSEUDO_PARAMETER_PLACEHOLDERS) return { kind: 'literal', value: PSEUDO_PARAMETER_PLACEHOLDERS[arg] };
@@ -156,6 +177,11 @@ export class TemplateSet {
             : [undefined, undefined];
         const resource = typeof logicalId === 'string' ? stack.resources[logicalId] : undefined;
         if (!resource || typeof logicalId !== 'string') return { kind: 'unknown' };
+        const child = this.nested.get(`${stack.templatePath}#${logicalId}`);
+        if (child && typeof attribute === 'string' && attribute.startsWith('Outputs.')) {
+          const output = child.outputs[attribute.slice('Outputs.'.length)];
+          return output ? this.resolve(child, output.Value, depth + 1) : { kind: 'unknown' };
+        }
         return { kind: 'resource', target: { stack, logicalId, resource }, attribute: String(attribute) };
       }
       case 'Fn::ImportValue': {
@@ -242,6 +268,14 @@ export class TemplateSet {
     return false;
   }
 
+  private nestedStackParameters(parent: {
+    stack: StackTemplate;
+    logicalId: string;
+  }): Record<string, unknown> | undefined {
+    const value = parent.stack.resources[parent.logicalId]?.Properties?.Parameters;
+    return value && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+  }
+
   private substitute(stack: StackTemplate, arg: unknown): string | undefined {
     const [text, vars] = Array.isArray(arg) ? [arg[0], (arg[1] ?? {}) as Record<string, unknown>] : [arg, {}];
     if (typeof text !== 'string') return undefined;
@@ -281,8 +315,38 @@ function loadAssemblyDirectory(dir: string, fallbackToGlob = true): StackTemplat
     .map((f) => parseTemplate(join(dir, f), stackNameFromFile(f)));
 }
 
+/**
+ * The nested stacks of a stack whose templates sit beside it. CDK names each one's file in the `aws:asset:path`
+ * metadata of its `AWS::CloudFormation::Stack` resource when asset metadata is on (the CDK CLI's default), and
+ * always in the stack's asset manifest, keyed by the hash that ends its `TemplateURL`.
+ */
+function loadNestedStacks(stack: StackTemplate): StackTemplate[] {
+  const dir = dirname(stack.templatePath);
+  let assetFiles: Record<string, { source?: { path?: string } }> | undefined;
+  const assetPath = (hash: string): string | undefined => {
+    if (assetFiles === undefined) {
+      const manifest = stack.templatePath.replace(/\.template\.json$/, '.assets.json');
+      assetFiles = existsSync(manifest) ? (JSON.parse(readFileSync(manifest, 'utf8')).files ?? {}) : {};
+    }
+    return assetFiles?.[hash]?.source?.path;
+  };
+  const children: StackTemplate[] = [];
+  for (const [logicalId, resource] of Object.entries(stack.resources)) {
+    if (resource.Type !== 'AWS::CloudFormation::Stack') continue;
+    let file = resource.Metadata?.['aws:asset:path'];
+    if (typeof file !== 'string') {
+      const hash = /([0-9a-f]{64})\.json"/.exec(JSON.stringify(resource.Properties?.TemplateURL ?? ''))?.[1];
+      file = hash ? assetPath(hash) : undefined;
+    }
+    if (typeof file !== 'string' || !existsSync(join(dir, file))) continue;
+    const child = parseTemplate(join(dir, file), `${stack.stackName}/${logicalId}`);
+    children.push({ ...child, parent: { stack, logicalId } });
+  }
+  return children;
+}
+
 /** Files a folder is searched for when it is not a cloud assembly. */
-const TEMPLATE_FILE = /\.template\.json$|\.ya?ml$/;
+const TEMPLATE_FILE = /(?<!\.nested)\.template\.json$|\.ya?ml$/;
 
 function stackNameFromFile(file: string): string {
   return basename(file).replace(/(\.template)?\.(json|ya?ml)$/, '');
@@ -308,5 +372,6 @@ function parseTemplate(path: string, stackName: string): StackTemplate {
     resources: body.Resources as Record<string, CfnResource>,
     parameters: (body.Parameters ?? {}) as StackTemplate['parameters'],
     outputs: (body.Outputs ?? {}) as StackTemplate['outputs'],
+    ...(body.Globals && typeof body.Globals === 'object' ? { globals: body.Globals as StackTemplate['globals'] } : {}),
   };
 }

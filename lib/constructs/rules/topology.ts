@@ -314,43 +314,65 @@ export class Topology {
     const t = this.templates;
     for (const ref of t.resources('AWS::Lambda::EventSourceMapping')) {
       const p = ref.resource.Properties ?? {};
-      const queue = this.queueFrom(ref.stack, p.EventSourceArn);
-      if (!queue) continue;
       const fnResolved = t.resolve(ref.stack, p.FunctionName);
       const fnRef =
         fnResolved.kind === 'resource' && fnResolved.target.resource.Type === 'AWS::Lambda::Function'
           ? fnResolved.target
           : undefined;
       const fn: FunctionNode = fnRef
-        ? {
-            ref: fnRef,
-            label: fnRef.logicalId,
-            timeoutSeconds:
-              fnRef.resource.Properties?.Timeout === undefined
-                ? LAMBDA_DEFAULT_TIMEOUT_SECONDS
-                : t.resolveNumber(fnRef.stack, fnRef.resource.Properties.Timeout),
-          }
+        ? { ref: fnRef, label: fnRef.logicalId, timeoutSeconds: this.functionTimeout(fnRef) }
         : {
             label: String(t.resolveString(ref.stack, p.FunctionName) ?? 'unknown function'),
             timeoutSeconds: undefined,
           };
-      const responseTypes = p.FunctionResponseTypes;
-      const scaling = t.resolveObject(ref.stack, p.ScalingConfig);
-      const maximumConcurrency = scaling ? t.resolveNumber(ref.stack, scaling.MaximumConcurrency) : undefined;
       const declared = ref.resource.Metadata?.[DECLARED_QUEUE_VISIBILITY_METADATA];
-      this.mappings.push({
-        ref,
-        queue,
-        fn,
-        batchSize: t.resolveNumber(ref.stack, p.BatchSize) ?? LAMBDA_DEFAULT_BATCH_SIZE,
-        batchingWindowSeconds: t.resolveNumber(ref.stack, p.MaximumBatchingWindowInSeconds) ?? 0,
-        reportBatchItemFailures:
-          Array.isArray(responseTypes) &&
-          responseTypes.some((r) => t.resolveString(ref.stack, r) === 'ReportBatchItemFailures'),
-        ...(maximumConcurrency !== undefined ? { maximumConcurrency } : {}),
-        ...(typeof declared === 'number' ? { declaredQueueVisibilitySeconds: declared } : {}),
-      });
+      this.addMapping(ref, p.EventSourceArn, fn, p, typeof declared === 'number' ? declared : undefined);
     }
+    // SAM, before its transform: `Events` of type SQS on an AWS::Serverless::Function are mappings.
+    for (const ref of t.resources('AWS::Serverless::Function')) {
+      const fn: FunctionNode = { ref, label: ref.logicalId, timeoutSeconds: this.functionTimeout(ref) };
+      const events = t.resolveObject(ref.stack, ref.resource.Properties?.Events) ?? {};
+      for (const event of Object.values(events) as Record<string, unknown>[]) {
+        if (t.resolveString(ref.stack, event?.Type) !== 'SQS') continue;
+        const p = t.resolveObject(ref.stack, event.Properties) ?? {};
+        this.addMapping(ref, p.Queue, fn, p, undefined);
+      }
+    }
+  }
+
+  /** A function's timeout: its own, SAM's `Globals.Function.Timeout`, or Lambda's default. */
+  private functionTimeout(fn: ResourceRef): number | undefined {
+    const own = fn.resource.Properties?.Timeout;
+    const global = fn.resource.Type === 'AWS::Serverless::Function' ? fn.stack.globals?.Function?.Timeout : undefined;
+    const timeout = own ?? global;
+    return timeout === undefined ? LAMBDA_DEFAULT_TIMEOUT_SECONDS : this.templates.resolveNumber(fn.stack, timeout);
+  }
+
+  private addMapping(
+    ref: ResourceRef,
+    queueValue: unknown,
+    fn: FunctionNode,
+    p: Record<string, unknown>,
+    declaredQueueVisibilitySeconds: number | undefined,
+  ): void {
+    const t = this.templates;
+    const queue = this.queueFrom(ref.stack, queueValue);
+    if (!queue) return;
+    const responseTypes = p.FunctionResponseTypes;
+    const scaling = t.resolveObject(ref.stack, p.ScalingConfig);
+    const maximumConcurrency = scaling ? t.resolveNumber(ref.stack, scaling.MaximumConcurrency) : undefined;
+    this.mappings.push({
+      ref,
+      queue,
+      fn,
+      batchSize: t.resolveNumber(ref.stack, p.BatchSize) ?? LAMBDA_DEFAULT_BATCH_SIZE,
+      batchingWindowSeconds: t.resolveNumber(ref.stack, p.MaximumBatchingWindowInSeconds) ?? 0,
+      reportBatchItemFailures:
+        Array.isArray(responseTypes) &&
+        responseTypes.some((r) => t.resolveString(ref.stack, r) === 'ReportBatchItemFailures'),
+      ...(maximumConcurrency !== undefined ? { maximumConcurrency } : {}),
+      ...(declaredQueueVisibilitySeconds !== undefined ? { declaredQueueVisibilitySeconds } : {}),
+    });
   }
 }
 
