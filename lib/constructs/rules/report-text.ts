@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import type { CheckReport } from './check.js';
 
 /** Renders a check report for a terminal: errors first, each with its resources and fix. */
@@ -11,7 +11,9 @@ export function formatReportText(report: CheckReport, cwd = process.cwd()): stri
     lines.push(`${f.severity.toUpperCase()} [${f.ruleId}] ${f.message}`);
     for (const r of f.resources) {
       const where = r.constructPath ? ` (${r.constructPath})` : '';
-      lines.push(`    at ${r.stackName}/${r.logicalId}${where} in ${relative(cwd, r.templatePath) || r.templatePath}`);
+      const rel = relative(cwd, r.templatePath);
+      const file = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : r.templatePath;
+      lines.push(`    at ${r.stackName}/${r.logicalId}${where} in ${file}`);
     }
     lines.push(`    fix: ${f.fix}`);
   }
