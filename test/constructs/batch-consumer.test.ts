@@ -5,9 +5,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BatchConsumer, Queue, QueueEncryption, QueuekitPropsError } from '../../lib/constructs/index.js';
-import { idOf, type Json, newStack, props, resource } from '../support/cdk-template.js';
+import { capturingConsoleError, idOf, type Json, newStack, props, resource } from '../support/cdk-template.js';
 
 const entry = new URL('../../lambdas/audit-writer.ts', import.meta.url).pathname;
 const IMPORTED_ARN = 'arn:aws:sqs:eu-west-1:123456789012:external-jobs';
@@ -24,16 +24,6 @@ function mappingOf(template: Template, consumer: BatchConsumer): Json {
   const found = mappingsOf(template, consumer);
   expect(found).toHaveLength(1);
   return found[0] as Json;
-}
-
-function capturingConsoleError(fn: () => void): string {
-  const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    fn();
-    return spy.mock.calls.map((args) => args.join(' ')).join('\n');
-  } finally {
-    spy.mockRestore();
-  }
 }
 
 function errorOf(fn: () => unknown): Error {

@@ -4,9 +4,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Queue, QueueEncryption, QueuekitPropsError, Topic } from '../../lib/constructs/index.js';
-import { idOf, type Json, newStack, props, resource } from '../support/cdk-template.js';
+import { capturingConsoleError, idOf, type Json, newStack, props, resource } from '../support/cdk-template.js';
 
 /** Statements of every queue policy attached to the queue. */
 function queuePolicyStatements(template: Template, queue: IConstruct): Json[] {
@@ -30,17 +30,6 @@ const tlsDeny = (queue: IConstruct) => ({
   Principal: { AWS: '*' },
   Resource: { 'Fn::GetAtt': [idOf(queue), 'Arn'] },
 });
-
-/** Runs `fn` with console.error captured (CDK prints validation warnings there); returns what was printed. */
-function capturingConsoleError(fn: () => void): string {
-  const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
-  try {
-    fn();
-    return spy.mock.calls.map((args) => args.join(' ')).join('\n');
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 describe('Topic: the topic', () => {
   it('standard by default, encrypted with a new key with rotation, name left to CloudFormation', () => {

@@ -1,7 +1,7 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
-import { expect } from 'vitest';
+import { expect, vi } from 'vitest';
 
 // biome-ignore lint/suspicious/noExplicitAny: synthesized CloudFormation JSON, read by path
 export type Json = Record<string, any>;
@@ -27,3 +27,14 @@ export function resource(template: Template, construct: IConstruct): Json {
 
 /** The synthesized Properties of a construct's resource. */
 export const props = (template: Template, construct: IConstruct): Json => resource(template, construct).Properties;
+
+/** Runs `fn` with console.error captured (CDK prints validation warnings there); returns what was printed. */
+export function capturingConsoleError(fn: () => void): string {
+  const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  try {
+    fn();
+    return spy.mock.calls.map((args) => args.join(' ')).join('\n');
+  } finally {
+    spy.mockRestore();
+  }
+}

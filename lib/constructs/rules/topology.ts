@@ -96,8 +96,7 @@ export class Topology {
   constructor(readonly templates: TemplateSet) {
     for (const ref of templates.resources('AWS::SQS::Queue')) this.queueNode(ref);
     for (const ref of templates.resources('AWS::SNS::Topic')) this.topicNode(ref);
-    this.collectQueuePolicies();
-    this.collectTopicPolicies();
+    this.collectPolicies();
     this.collectSubscriptions();
     this.collectMappings();
   }
@@ -237,37 +236,33 @@ export class Topology {
     return undefined;
   }
 
-  private collectQueuePolicies(): void {
-    const add = (stack: StackTemplate, queueValue: unknown, document: unknown) => {
-      const queue = this.queueFrom(stack, queueValue);
-      if (!queue) return;
+  private collectPolicies(): void {
+    const sources = [
+      { find: (s: StackTemplate, v: unknown) => this.queueFrom(s, v), shared: 'AWS::SQS::QueuePolicy', list: 'Queues' },
+      { find: (s: StackTemplate, v: unknown) => this.topicFrom(s, v), shared: 'AWS::SNS::TopicPolicy', list: 'Topics' },
+    ] as const;
+    const inline = [
+      { find: sources[0].find, type: 'AWS::SQS::QueueInlinePolicy', target: 'Queue' },
+      { find: sources[1].find, type: 'AWS::SNS::TopicInlinePolicy', target: 'TopicArn' },
+    ] as const;
+    const add = (node: QueueNode | TopicNode | undefined, stack: StackTemplate, document: unknown) => {
+      if (!node?.ref) return;
       for (const statement of statementsOf(this.templates.resolveObject(stack, document))) {
-        queue.policyStatements.push({ stack, statement });
+        node.policyStatements.push({ stack, statement });
       }
     };
-    for (const ref of this.templates.resources('AWS::SQS::QueuePolicy')) {
-      const queues = ref.resource.Properties?.Queues;
-      for (const q of Array.isArray(queues) ? queues : []) add(ref.stack, q, ref.resource.Properties?.PolicyDocument);
-    }
-    for (const ref of this.templates.resources('AWS::SQS::QueueInlinePolicy')) {
-      add(ref.stack, ref.resource.Properties?.Queue, ref.resource.Properties?.PolicyDocument);
-    }
-  }
-
-  private collectTopicPolicies(): void {
-    const add = (stack: StackTemplate, topicValue: unknown, document: unknown) => {
-      const topic = this.topicFrom(stack, topicValue);
-      if (!topic?.ref) return;
-      for (const statement of statementsOf(this.templates.resolveObject(stack, document))) {
-        topic.policyStatements.push({ stack, statement });
+    for (const { find, shared, list } of sources) {
+      for (const ref of this.templates.resources(shared)) {
+        const targets = ref.resource.Properties?.[list];
+        for (const target of Array.isArray(targets) ? targets : []) {
+          add(find(ref.stack, target), ref.stack, ref.resource.Properties?.PolicyDocument);
+        }
       }
-    };
-    for (const ref of this.templates.resources('AWS::SNS::TopicPolicy')) {
-      const topics = ref.resource.Properties?.Topics;
-      for (const t of Array.isArray(topics) ? topics : []) add(ref.stack, t, ref.resource.Properties?.PolicyDocument);
     }
-    for (const ref of this.templates.resources('AWS::SNS::TopicInlinePolicy')) {
-      add(ref.stack, ref.resource.Properties?.TopicArn, ref.resource.Properties?.PolicyDocument);
+    for (const { find, type, target } of inline) {
+      for (const ref of this.templates.resources(type)) {
+        add(find(ref.stack, ref.resource.Properties?.[target]), ref.stack, ref.resource.Properties?.PolicyDocument);
+      }
     }
   }
 
