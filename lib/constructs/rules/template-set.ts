@@ -60,12 +60,14 @@ interface ManifestArtifact {
 }
 
 /**
- * A set of CloudFormation templates (one app, one or more stacks) with the cross-template resolution the
- * topology rules need: `Ref`, `Fn::GetAtt` (both forms), `Fn::ImportValue` matched against every stack's
- * exported outputs, parameter defaults and SQS ARN literals that name a queue of the set.
+ * A set of CloudFormation templates (one app, one or more stacks, their nested stacks loaded from beside them)
+ * with the cross-template resolution the topology rules need: `Ref`, `Fn::GetAtt` (both forms, and
+ * `Outputs.X` of a nested stack), `Fn::ImportValue` matched against every stack's exported outputs, `Fn::Sub`,
+ * `Fn::Join`, parameters (defaults, or the values a parent passes a nested stack), pseudo parameters, and SQS
+ * ARN literals that name a queue of the set.
  */
 export class TemplateSet {
-  /** Loads a template file, a cloud assembly directory (`cdk.out`, nested stages included) or a folder of `*.template.json`. */
+  /** Loads a template file (JSON or YAML), a cloud assembly (`cdk.out`, nested stages included) or a folder of templates. */
   static load(path: string): TemplateSet {
     const absolute = resolve(path);
     if (!existsSync(absolute)) {
