@@ -140,6 +140,7 @@ export class Queue extends Construct {
     this.fifo = fifo;
     this.maxReceiveCount = maxReceiveCount;
 
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
     const useKms = props.encryption === QueueEncryption.KMS || props.encryptionKey !== undefined;
     if (useKms) {
       this.encryptionKey =
@@ -147,7 +148,7 @@ export class Queue extends Construct {
         new kms.Key(this, 'Key', {
           enableKeyRotation: true,
           description: `Encrypts queue ${this.node.path} and its dead-letter queue`,
-          removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+          removalPolicy,
         });
     }
     const encryption = useKms
@@ -155,7 +156,6 @@ export class Queue extends Construct {
       : { encryption: sqs.QueueEncryption.SQS_MANAGED };
 
     const queueName = this.physicalName(props.queueName, fifo, '');
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
     const retention = props.retentionPeriod ?? Duration.seconds(SQS_DEFAULT_RETENTION_SECONDS);
 
     let deadLetterQueue: sqs.DeadLetterQueue | undefined;

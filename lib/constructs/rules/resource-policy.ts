@@ -54,17 +54,11 @@ export function evaluateServiceAccess(
 }
 
 /** Whether the statements deny every non-TLS request (`aws:SecureTransport` = false) for everyone. */
-export function enforcesTls(
-  templates: TemplateSet,
-  statements: readonly PolicyStatement[],
-  servicePrefix: string,
-): boolean {
+export function enforcesTls(templates: TemplateSet, statements: readonly PolicyStatement[], action: string): boolean {
   return statements.some(({ stack, statement }) => {
     if (templates.resolveString(stack, statement.Effect) !== 'Deny') return false;
     if (!isEveryone(templates, stack, statement.Principal)) return false;
-    if (!actionMatches(templates, stack, statement.Action, `${servicePrefix}:SendMessage`)) {
-      if (!actionMatches(templates, stack, statement.Action, `${servicePrefix}:Publish`)) return false;
-    }
+    if (!actionMatches(templates, stack, statement.Action, action)) return false;
     const bool = templates.resolveObject(stack, templates.resolveObject(stack, statement.Condition)?.Bool);
     const value = bool?.['aws:SecureTransport'];
     return value === false || value === 'false';

@@ -506,7 +506,7 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
     fix: 'Add a Deny statement for Principal * on sqs:* with Condition Bool aws:SecureTransport false (enforceSSL in CDK).',
     evaluate: (t) =>
       t.queues
-        .filter((q) => q.ref && !enforcesTls(t.templates, q.policyStatements, 'sqs'))
+        .filter((q) => q.ref && !enforcesTls(t.templates, q.policyStatements, 'sqs:SendMessage'))
         .map((q) => ({ message: `Queue ${q.label} does not enforce TLS.`, resources: loc(t, q.ref) })),
   },
   {
@@ -516,7 +516,7 @@ export const TOPOLOGY_RULES: readonly TopologyRule[] = [
     fix: 'Add a Deny statement for Principal * on sns:Publish with Condition Bool aws:SecureTransport false (enforceSSL in CDK).',
     evaluate: (t) =>
       t.topics
-        .filter((topic) => topic.ref && !enforcesTls(t.templates, topic.policyStatements, 'sns'))
+        .filter((topic) => topic.ref && !enforcesTls(t.templates, topic.policyStatements, 'sns:Publish'))
         .map((topic) => ({ message: `Topic ${topic.label} does not enforce TLS.`, resources: loc(t, topic.ref) })),
   },
   {
