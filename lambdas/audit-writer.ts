@@ -1,8 +1,9 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { processBatch } from '../lib/runtime/sqs-batch.js';
+import { sqsBatchHandler } from '../lib/runtime/index.js';
 
-/** Writes every job event to the audit log; raw delivery, large batches gathered over a window. */
-export const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-  processBatch(event, async ({ body, messageId }) => {
-    console.log(JSON.stringify({ level: 'INFO', message: 'audit', event: body, messageId }));
-  });
+/** Writes every job event to the audit log, as received (raw delivery, any shape); large batches, many at once. */
+export const handler = sqsBatchHandler(
+  async ({ body, messageId, sentAt }, { logger }) => {
+    logger.info('audit', { event: body, messageId, sentAt: sentAt.toISOString() });
+  },
+  { concurrency: 50 },
+);

@@ -1,27 +1,15 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { processBatch } from '../lib/runtime/sqs-batch.js';
+import { sqsBatchHandler } from '../lib/runtime/index.js';
+import { Job, simulateFailure } from './contracts.js';
 
-interface Job {
-  jobId: string;
-  kind: 'image' | 'text';
-  prompt: string;
-}
-
-/** Runs inference jobs from the work queue; a job without a prompt fails and, after 5 tries, lands in the DLQ. */
-export const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-  processBatch(event, async ({ body, messageId, receiveCount }) => {
-    const job = body as Partial<Job>;
-    if (typeof job.prompt !== 'string' || !job.jobId) throw new Error(`job ${job.jobId ?? '?'} has no prompt`);
+/**
+ * Runs inference jobs from the work queue. A failed job comes back after a jittered, growing delay (10 s, 20 s,
+ * 40 s… rather than the queue's 12-minute visibility); after 5 receives it is in the DLQ.
+ */
+export const handler = sqsBatchHandler(
+  async ({ body: job, receiveCount }, { logger }) => {
+    simulateFailure(job.simulate, receiveCount, `job ${job.jobId}`);
     const tokens = job.prompt.split(/\s+/).filter(Boolean).length;
-    console.log(
-      JSON.stringify({
-        level: 'INFO',
-        message: 'inference done',
-        jobId: job.jobId,
-        kind: job.kind,
-        tokens,
-        messageId,
-        receiveCount,
-      }),
-    );
-  });
+    logger.info('inference done', { jobId: job.jobId, kind: job.kind, tokens, receiveCount });
+  },
+  { contract: Job, retryBackoff: { baseSeconds: 10, maxSeconds: 300 } },
+);

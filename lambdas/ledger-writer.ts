@@ -1,26 +1,16 @@
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { processBatch } from '../lib/runtime/sqs-batch.js';
+import { sqsBatchHandler } from '../lib/runtime/index.js';
+import { BillingEntry, simulateFailure } from './contracts.js';
 
 const balances = new Map<string, number>();
 
-/** Applies billing entries in order per account (FIFO message group = account id). */
-export const handler = (event: SQSEvent): Promise<SQSBatchResponse> =>
-  processBatch(event, async ({ body, groupId, messageId }) => {
-    const entry = body as { jobId?: string; accountId?: string; units?: number };
-    if (typeof entry.units !== 'number' || entry.units < 0)
-      throw new Error(`billing entry ${entry.jobId ?? '?'} has no valid units`);
-    const account = groupId ?? entry.accountId ?? 'unknown';
+/** Applies billing entries in order per account (FIFO message group = account id); accounts in parallel. */
+export const handler = sqsBatchHandler(
+  async ({ body: entry, groupId, receiveCount }, { logger }) => {
+    simulateFailure(entry.simulate, receiveCount, `billing entry ${entry.jobId}`);
+    const account = groupId ?? entry.accountId;
     const balance = (balances.get(account) ?? 0) + entry.units;
     balances.set(account, balance);
-    console.log(
-      JSON.stringify({
-        level: 'INFO',
-        message: 'ledger entry',
-        account,
-        jobId: entry.jobId,
-        units: entry.units,
-        balance,
-        messageId,
-      }),
-    );
-  });
+    logger.info('ledger entry', { account, jobId: entry.jobId, units: entry.units, balance });
+  },
+  { contract: BillingEntry },
+);

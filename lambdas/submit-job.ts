@@ -1,64 +1,75 @@
 import { randomUUID } from 'node:crypto';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import * as v from 'valibot';
+import { MessageProducer, type SendResult } from '../lib/runtime/index.js';
+import { type BillingEntry, type Job, SubmitJobRequest } from './contracts.js';
 
-/** What a calling service sends through lambda:Invoke. */
-interface SubmitJobRequest {
-  readonly accountId: string;
-  readonly kind: 'image' | 'text';
-  readonly prompt: string;
-  readonly priority?: 'high' | 'normal';
-  readonly jobId?: string;
-}
-
-type SubmitJobResult =
+/** The result a calling service gets back, per request. */
+export type SubmitJobResult =
   | { readonly ok: true; readonly jobId: string; readonly jobMessageId: string; readonly billingMessageId: string }
-  | { readonly ok: false; readonly error: 'InvalidRequest'; readonly message: string };
+  | { readonly ok: false; readonly error: 'InvalidRequest'; readonly message: string; readonly issues: string[] }
+  | { readonly ok: false; readonly error: 'PublishFailed'; readonly message: string; readonly retryable: boolean };
 
-const sns = new SNSClient({});
+const producer = new MessageProducer();
 const JOBS_TOPIC = process.env.QUEUEKIT_TOPIC_JOBS_ARN;
 const BILLING_TOPIC = process.env.QUEUEKIT_TOPIC_BILLING_ARN;
 
-function validate(input: unknown): SubmitJobRequest | string {
-  const r = input as Partial<SubmitJobRequest> | null;
-  if (!r || typeof r !== 'object') return 'request must be a JSON object';
-  if (typeof r.accountId !== 'string' || r.accountId === '') return 'accountId (string) is required';
-  if (r.kind !== 'image' && r.kind !== 'text') return "kind must be 'image' or 'text'";
-  if (typeof r.prompt !== 'string' || r.prompt === '') return 'prompt (string) is required';
-  if (r.priority !== undefined && r.priority !== 'high' && r.priority !== 'normal')
-    return "priority must be 'high' or 'normal'";
-  return r as SubmitJobRequest;
-}
-
-/** Submits an inference job: fans it out on the jobs topic and records its cost, in order per account, on the billing topic. */
-export async function handler(event: unknown): Promise<SubmitJobResult> {
-  const request = validate(event);
-  if (typeof request === 'string') return { ok: false, error: 'InvalidRequest', message: request };
+/**
+ * Submits inference jobs: one request, or `{ requests: [...] }` for many. Each job fans out on the jobs topic
+ * and its cost goes, in order per account, to the billing FIFO topic.
+ */
+export async function handler(event: unknown): Promise<SubmitJobResult | SubmitJobResult[]> {
   if (!JOBS_TOPIC || !BILLING_TOPIC)
     throw new Error('QUEUEKIT_TOPIC_JOBS_ARN and QUEUEKIT_TOPIC_BILLING_ARN must be set');
-  const jobId = request.jobId ?? randomUUID();
-  const job = {
-    jobId,
-    accountId: request.accountId,
-    kind: request.kind,
-    priority: request.priority ?? 'normal',
-    prompt: request.prompt,
-  };
-  const [jobs, billing] = await Promise.all([
-    sns.send(
-      new PublishCommand({
-        TopicArn: JOBS_TOPIC,
-        Message: JSON.stringify(job),
-        MessageAttributes: { kind: { DataType: 'String', StringValue: job.kind } },
-      }),
+  const many = typeof event === 'object' && event !== null && Array.isArray((event as { requests?: unknown }).requests);
+  const inputs: unknown[] = many ? (event as { requests: unknown[] }).requests : [event];
+
+  const results: SubmitJobResult[] = new Array(inputs.length);
+  const jobs: Job[] = [];
+  const slots: number[] = [];
+  inputs.forEach((input, i) => {
+    const parsed = v.safeParse(SubmitJobRequest, input);
+    if (!parsed.success) {
+      const issues = parsed.issues.map((issue) => `${v.getDotPath(issue) ?? '(request)'}: ${issue.message}`);
+      results[i] = { ok: false, error: 'InvalidRequest', message: issues.join('; '), issues };
+      return;
+    }
+    const { jobId, simulate, ...request } = parsed.output;
+    jobs.push({ ...request, jobId: jobId ?? randomUUID(), ...(simulate ? { simulate } : {}) });
+    slots.push(i);
+  });
+
+  const [published, billed] = await Promise.all([
+    producer.publish(
+      JOBS_TOPIC,
+      jobs.map((job) => ({ body: job, attributes: { kind: job.kind, priority: job.priority } })),
     ),
-    sns.send(
-      new PublishCommand({
-        TopicArn: BILLING_TOPIC,
-        Message: JSON.stringify({ jobId, accountId: job.accountId, units: Math.ceil(job.prompt.length / 100) }),
-        MessageGroupId: job.accountId,
-        MessageDeduplicationId: jobId,
+    producer.publish(
+      BILLING_TOPIC,
+      jobs.map((job) => {
+        const entry: BillingEntry = {
+          jobId: job.jobId,
+          accountId: job.accountId,
+          units: Math.ceil(job.prompt.length / 100),
+          ...(job.simulate ? { simulate: job.simulate } : {}),
+        };
+        return { body: entry, groupId: job.accountId, deduplicationId: job.jobId };
       }),
     ),
   ]);
-  return { ok: true, jobId, jobMessageId: jobs.MessageId ?? '', billingMessageId: billing.MessageId ?? '' };
+  jobs.forEach((job, k) => {
+    results[slots[k] as number] = outcome(job.jobId, published[k] as SendResult, billed[k] as SendResult);
+  });
+  return many ? results : (results[0] as SubmitJobResult);
+}
+
+function outcome(jobId: string, job: SendResult, billing: SendResult): SubmitJobResult {
+  if (job.ok && billing.ok)
+    return { ok: true, jobId, jobMessageId: job.messageId, billingMessageId: billing.messageId };
+  const error = !job.ok ? job.error : !billing.ok ? billing.error : undefined;
+  return {
+    ok: false,
+    error: 'PublishFailed',
+    message: `job ${jobId}: ${error?.message}`,
+    retryable: (error as { retryable?: boolean } | undefined)?.retryable ?? false,
+  };
 }

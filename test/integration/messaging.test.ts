@@ -24,9 +24,7 @@ import {
   SetQueueAttributesCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsumedMessage, parseRecord, processBatch } from '../../lib/runtime/sqs-batch.js';
 import { type EmbeddedEmulator, sdkClientConfig, startEmbeddedEmulator } from '../support/fauxqs-server.js';
 
 let emulator: EmbeddedEmulator | undefined;
@@ -182,63 +180,6 @@ function envelopeOf(message: Message): SnsEnvelope {
 function payloadOf<T = Record<string, unknown>>(message: Message): T {
   const outer = JSON.parse(must(message.Body, 'Body')) as { Type?: string; Message?: string };
   return JSON.parse(outer.Type === 'Notification' ? must(outer.Message, 'Message') : must(message.Body, 'Body')) as T;
-}
-
-const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
-
-/**
- * Maps a message from ReceiveMessage (requested with all system and message attributes) to the record Lambda's
- * SQS event source mapping hands a function: camelCase fields, binary values base64-encoded, the list fields
- * present but empty, FIFO attributes only on FIFO messages.
- */
-function toSqsRecord(message: Message, queue: TestQueue, region: string): SQSRecord {
-  const system = message.Attributes ?? {};
-  const attributes: SQSRecordAttributes = {
-    ApproximateReceiveCount: must(system.ApproximateReceiveCount, 'ApproximateReceiveCount'),
-    SentTimestamp: must(system.SentTimestamp, 'SentTimestamp'),
-    SenderId: must(system.SenderId, 'SenderId'),
-    ApproximateFirstReceiveTimestamp: must(system.ApproximateFirstReceiveTimestamp, 'ApproximateFirstReceiveTimestamp'),
-    ...(system.AWSTraceHeader ? { AWSTraceHeader: system.AWSTraceHeader } : {}),
-    ...(system.SequenceNumber ? { SequenceNumber: system.SequenceNumber } : {}),
-    ...(system.MessageGroupId ? { MessageGroupId: system.MessageGroupId } : {}),
-    ...(system.MessageDeduplicationId ? { MessageDeduplicationId: system.MessageDeduplicationId } : {}),
-  };
-  const messageAttributes: SQSMessageAttributes = {};
-  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    messageAttributes[name] = {
-      dataType: must(value.DataType, `DataType of ${name}`),
-      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
-      ...(value.BinaryValue !== undefined ? { binaryValue: base64(value.BinaryValue) } : {}),
-      stringListValues: value.StringListValues ?? [],
-      binaryListValues: (value.BinaryListValues ?? []).map(base64),
-    };
-  }
-  return {
-    messageId: must(message.MessageId, 'MessageId'),
-    receiptHandle: must(message.ReceiptHandle, 'ReceiptHandle'),
-    body: must(message.Body, 'Body'),
-    attributes,
-    messageAttributes,
-    md5OfBody: must(message.MD5OfBody, 'MD5OfBody'),
-    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
-    eventSource: 'aws:sqs',
-    eventSourceARN: queue.arn,
-    awsRegion: region,
-  };
-}
-
-/** Runs `action` with console.error captured (processBatch logs each failed record there). */
-async function capturingErrors<T>(action: () => Promise<T>): Promise<{ result: T; errors: string[] }> {
-  const errors: string[] = [];
-  const original = console.error;
-  console.error = (...args: unknown[]) => {
-    errors.push(args.map(String).join(' '));
-  };
-  try {
-    return { result: await action(), errors };
-  } finally {
-    console.error = original;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -426,126 +367,5 @@ describe('FIFO topic → FIFO queue', () => {
       const numbers = list.map((e) => e.sequenceNumber);
       expect(numbers.every((n, i) => i === 0 || n > (numbers[i - 1] ?? n))).toBe(true);
     }
-  });
-});
-
-describe('Lambda consumer runtime (lib/runtime/sqs-batch.ts) on real deliveries', () => {
-  /** A topic and an enveloped queue subscription, like the jobs topic → inference queue. */
-  async function envelopedPipeline(name: string) {
-    const topicArn = await createTopic(`${name}-events`);
-    const queue = await createQueue(`${name}-jobs`);
-    await subscribeQueue(topicArn, queue, {
-      FilterPolicy: JSON.stringify({ kind: ['image', 'text'] }),
-      FilterPolicyScope: 'MessageAttributes',
-    });
-    const publishJob = (job: { jobId: string; kind: string; prompt?: string }) =>
-      sns.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Message: JSON.stringify(job),
-          MessageAttributes: { kind: stringAttribute(job.kind) },
-        }),
-      );
-    return { topicArn, queue, publishJob };
-  }
-
-  it('parseRecord unwraps an enveloped SNS delivery: inner body, topic ARN and attributes from the envelope', async () => {
-    const { topicArn, queue, publishJob } = await envelopedPipeline('consumer-parse');
-    const job = { jobId: 'job-parse', kind: 'text', prompt: 'summarise the quarterly report' };
-    await publishJob(job);
-
-    const [message] = await receiveExactly(queue, 1);
-    const record = toSqsRecord(must(message, 'message'), queue, must(emulator, 'emulator').region);
-    expect(record.attributes.ApproximateReceiveCount).toBe('1');
-    expect(record.attributes.MessageGroupId).toBeUndefined();
-
-    const expected: ConsumedMessage = {
-      body: job,
-      messageId: record.messageId,
-      receiveCount: 1,
-      topicArn,
-      attributes: { kind: 'text' },
-    };
-    expect(parseRecord(record)).toEqual(expected);
-  });
-
-  it('processBatch reports exactly the failing record in batchItemFailures', async () => {
-    const { queue, publishJob } = await envelopedPipeline('consumer-batch');
-    await publishJob({ jobId: 'job-ok-1', kind: 'image', prompt: 'a red bicycle' });
-    await publishJob({ jobId: 'job-no-prompt', kind: 'text' });
-    await publishJob({ jobId: 'job-ok-2', kind: 'text', prompt: 'translate to French' });
-
-    const messages = await receiveExactly(queue, 3);
-    const region = must(emulator, 'emulator').region;
-    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, queue, region)) };
-    const failing = must(
-      event.Records.find((r) => (parseRecord(r).body as { jobId: string }).jobId === 'job-no-prompt'),
-      'record of job-no-prompt',
-    );
-
-    const handled: string[] = [];
-    const { result, errors } = await capturingErrors(() =>
-      processBatch(event, async ({ body }) => {
-        const job = body as { jobId: string; prompt?: string };
-        if (typeof job.prompt !== 'string') throw new Error(`job ${job.jobId} has no prompt`);
-        handled.push(job.jobId);
-      }),
-    );
-
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: failing.messageId }] });
-    expect(handled.sort()).toEqual(['job-ok-1', 'job-ok-2']);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain(failing.messageId);
-  });
-
-  it('processBatch on FIFO records: groupId from MessageGroupId; a failure fails the rest of its group only', async () => {
-    const topicArn = await createTopic('consumer-fifo-billing.fifo', { FifoTopic: 'true' });
-    const ledger = await createQueue('consumer-fifo-ledger.fifo', {
-      FifoQueue: 'true',
-      ContentBasedDeduplication: 'true',
-    });
-    await subscribeQueue(topicArn, ledger, { RawMessageDelivery: 'true' });
-    const entries = [
-      { jobId: 'a1', accountId: 'acct-a', units: 1 },
-      { jobId: 'b1', accountId: 'acct-b', units: 1 },
-      { jobId: 'a2', accountId: 'acct-a', units: -1 }, // invalid: fails
-      { jobId: 'b2', accountId: 'acct-b', units: 2 },
-      { jobId: 'a3', accountId: 'acct-a', units: 3 }, // after a failure in its group: not run, reported failed
-    ];
-    for (const entry of entries) {
-      await sns.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Message: JSON.stringify(entry),
-          MessageGroupId: entry.accountId,
-          MessageDeduplicationId: entry.jobId,
-        }),
-      );
-    }
-
-    const messages = await receiveExactly(ledger, entries.length, 20);
-    const region = must(emulator, 'emulator').region;
-    const event: SQSEvent = { Records: messages.map((m) => toSqsRecord(m, ledger, region)) };
-    const recordOf = (jobId: string) =>
-      must(
-        event.Records.find((r) => (parseRecord(r).body as { jobId: string }).jobId === jobId),
-        `record of ${jobId}`,
-      );
-    expect(parseRecord(recordOf('a1')).groupId).toBe('acct-a');
-    expect(parseRecord(recordOf('b2')).groupId).toBe('acct-b');
-
-    const handled: string[] = [];
-    const { result } = await capturingErrors(() =>
-      processBatch(event, async ({ body, groupId }) => {
-        const entry = body as { jobId: string; accountId: string; units: number };
-        expect(groupId).toBe(entry.accountId);
-        if (entry.units < 0) throw new Error(`billing entry ${entry.jobId} has no valid units`);
-        handled.push(entry.jobId);
-      }),
-    );
-
-    expect(handled.sort()).toEqual(['a1', 'b1', 'b2']);
-    const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
-    expect(failed).toEqual(new Set([recordOf('a2').messageId, recordOf('a3').messageId]));
   });
 });
