@@ -36,6 +36,15 @@ export interface DelayedRecord {
   readonly receiveCount: number;
 }
 
+/**
+ * `QUEUEKIT_TIME_SCALE` (e.g. `0.05`): the local runner shrinks every delay by this factor so retries and DLQ
+ * moves take seconds on a laptop. Unset (or invalid) in AWS, where it is 1.
+ */
+export function timeScale(env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const scale = Number(env.QUEUEKIT_TIME_SCALE);
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
+
 const queueUrls = new Map<string, Promise<string>>();
 
 /** The queue URL for an event source ARN, looked up once per container (works on AWS, LocalStack and fauxqs). */
@@ -65,6 +74,7 @@ export async function delayRetries(
 ): Promise<{ readonly delayed: number; readonly failed: readonly string[] }> {
   const base = options.baseSeconds ?? 5;
   const max = Math.min(options.maxSeconds ?? 900, SQS_MAX_VISIBILITY_SECONDS);
+  const scale = timeScale();
   const queueUrl = await queueUrlOf(sqs, eventSourceArn);
   const failed: string[] = [];
   let delayed = 0;
@@ -77,7 +87,7 @@ export async function delayRetries(
           Entries: chunk.map((r, j) => ({
             Id: String(j),
             ReceiptHandle: r.receiptHandle,
-            VisibilityTimeout: Math.round(backoffDelay(r.receiveCount, base, max)),
+            VisibilityTimeout: Math.min(max, Math.round(backoffDelay(r.receiveCount, base, max) * scale)),
           })),
         }),
       );

@@ -7,24 +7,10 @@
  * Polling is always bounded: a fixed number of ReceiveMessage calls with a 1 s long poll, so a missing message fails
  * the test in seconds instead of hanging it. Nothing here relies on the order of a standard queue.
  */
-import {
-  CreateTopicCommand,
-  PublishCommand,
-  SNSClient,
-  type MessageAttributeValue as SnsMessageAttributeValue,
-  SubscribeCommand,
-} from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SetQueueAttributesCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { PublishCommand, SNSClient, type MessageAttributeValue as SnsMessageAttributeValue } from '@aws-sdk/client-sns';
+import { type Message, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmulatorResources, must, type TestQueue } from '../support/emulator-resources.js';
 import { type EmbeddedEmulator, sdkClientConfig, startEmbeddedEmulator } from '../support/fauxqs-server.js';
 
 let emulator: EmbeddedEmulator | undefined;
@@ -47,115 +33,20 @@ afterAll(async () => {
 // Helpers: resources, bounded receiving, the Lambda record shape.
 // ---------------------------------------------------------------------------------------------------------------
 
-interface TestQueue {
-  readonly url: string;
-  readonly arn: string;
-}
-
-/** One long poll per ReceiveMessage call, in seconds. */
-const WAIT_SECONDS = 1;
-
-function must<T>(value: T | undefined | null, what: string): T {
-  if (value === undefined || value === null) throw new Error(`missing ${what}`);
-  return value;
-}
-
-async function createQueue(name: string, attributes: Record<string, string> = {}): Promise<TestQueue> {
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-  const url = must(QueueUrl, `QueueUrl of ${name}`);
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
-  return { url, arn: must(Attributes?.QueueArn, `QueueArn of ${name}`) };
-}
-
-async function createTopic(name: string, attributes: Record<string, string> = {}): Promise<string> {
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
-  return must(TopicArn, `TopicArn of ${name}`);
-}
-
-/**
- * Subscribes `queue` to `topicArn` as AWS requires: first a queue policy that lets this topic (and only it) send to
- * the queue, then the subscription. Each queue here subscribes to a single topic, so the policy is simply replaced.
- */
-async function subscribeQueue(topicArn: string, queue: TestQueue, attributes: Record<string, string> = {}) {
-  const policy = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'AllowTopic',
-        Effect: 'Allow',
-        Principal: { Service: 'sns.amazonaws.com' },
-        Action: 'sqs:SendMessage',
-        Resource: queue.arn,
-        Condition: { ArnEquals: { 'aws:SourceArn': topicArn } },
-      },
-    ],
-  };
-  await sqs.send(
-    new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: { Policy: JSON.stringify(policy) } }),
-  );
-  const { SubscriptionArn } = await sns.send(
-    new SubscribeCommand({
-      TopicArn: topicArn,
-      Protocol: 'sqs',
-      Endpoint: queue.arn,
-      Attributes: attributes,
-      ReturnSubscriptionArn: true,
-    }),
-  );
-  return must(SubscriptionArn, 'SubscriptionArn');
-}
+const resources = () => new EmulatorResources(sqs, sns);
+const createQueue = (name: string, attributes: Record<string, string> = {}) =>
+  resources().createQueue(name, attributes);
+const createTopic = (name: string, attributes: Record<string, string> = {}) =>
+  resources().createTopic(name, attributes);
+const subscribeQueue = (topicArn: string, queue: TestQueue, attributes: Record<string, string> = {}) =>
+  resources().subscribeQueue(topicArn, queue, attributes);
+const receiveOnce = (queue: TestQueue, maxMessages = 10) => resources().receiveOnce(queue, maxMessages);
+const receiveExactly = (queue: TestQueue, count: number, attempts = 10) =>
+  resources().receiveExactly(queue, count, attempts);
+const expectNoMessage = (queue: TestQueue) => resources().expectNoMessage(queue);
 
 function stringAttribute(value: string): SnsMessageAttributeValue {
   return { DataType: 'String', StringValue: value };
-}
-
-/** One ReceiveMessage call: up to 10 messages with every system and message attribute, long-polling 1 s. */
-async function receiveOnce(queue: TestQueue, maxMessages = 10): Promise<Message[]> {
-  const { Messages } = await sqs.send(
-    new ReceiveMessageCommand({
-      QueueUrl: queue.url,
-      MaxNumberOfMessages: maxMessages,
-      WaitTimeSeconds: WAIT_SECONDS,
-      MessageSystemAttributeNames: ['All'],
-      MessageAttributeNames: ['All'],
-    }),
-  );
-  return Messages ?? [];
-}
-
-async function deleteAll(queue: TestQueue, messages: readonly Message[]) {
-  if (messages.length === 0) return;
-  const { Failed } = await sqs.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: queue.url,
-      Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: must(m.ReceiptHandle, 'ReceiptHandle') })),
-    }),
-  );
-  expect(Failed ?? []).toEqual([]);
-}
-
-/**
- * Receives, deleting each batch (a FIFO group stays locked while a message of it is in flight), until `count`
- * messages have arrived; at most `attempts` calls. Returns what arrived, in arrival order; fails when it is short.
- */
-async function receiveExactly(queue: TestQueue, count: number, attempts = 10): Promise<Message[]> {
-  const received: Message[] = [];
-  for (let attempt = 0; attempt < attempts && received.length < count; attempt++) {
-    const batch = await receiveOnce(queue);
-    received.push(...batch);
-    await deleteAll(queue, batch);
-  }
-  expect(received, `messages received from ${queue.arn} within ${attempts} polls`).toHaveLength(count);
-  return received;
-}
-
-/** Asserts that nothing (more) arrives on `queue` during one 1 s long poll. */
-async function expectNoMessage(queue: TestQueue) {
-  const extra = await receiveOnce(queue);
-  expect(
-    extra.map((m) => m.Body),
-    `unexpected messages on ${queue.arn}`,
-  ).toEqual([]);
 }
 
 interface SnsEnvelope {

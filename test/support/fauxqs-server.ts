@@ -14,6 +14,7 @@
  * @module
  */
 import { buildApp } from 'fauxqs';
+import { type ClientConfig, clientConfig } from '../../lib/runtime/clients.js';
 
 /** The region every resource of the embedded emulator lives in; it is also the region of {@link sdkClientConfig}. */
 export const EMULATOR_REGION = 'us-east-1';
@@ -63,27 +64,16 @@ export async function startEmbeddedEmulator(): Promise<EmbeddedEmulator> {
   };
 }
 
-/** Client configuration shared by the SQS, SNS and S3 clients. */
-export interface EmulatorClientConfig {
-  readonly endpoint: string;
-  readonly region: string;
-  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+/**
+ * Configuration for an `SQSClient` or `SNSClient` talking to the emulator at `endpoint`, from the runtime's client
+ * factory (the same one handlers and the CLI use), read with an empty environment so a developer's own
+ * `AWS_PROFILE` or keys never leak in: placeholder credentials, region us-east-1.
+ */
+export function sdkClientConfig(endpoint: string): ClientConfig {
+  return clientConfig({ endpoint, env: {} }, 'sqs');
 }
 
-/**
- * Configuration for an `SQSClient` or `SNSClient` talking to the emulator at `endpoint`. The credentials are
- * placeholders (fauxqs accepts any); giving them explicitly keeps the SDK from searching the environment, profiles
- * or instance metadata for real ones.
- */
-export function sdkClientConfig(endpoint: string): EmulatorClientConfig {
-  return { endpoint, region: EMULATOR_REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
-}
-
-/**
- * Configuration for an `S3Client` talking to the emulator at `endpoint`: {@link sdkClientConfig} plus
- * `forcePathStyle`, because virtual-hosted-style addressing would put the bucket name in front of `127.0.0.1`,
- * which does not resolve.
- */
-export function s3ClientConfig(endpoint: string): EmulatorClientConfig & { readonly forcePathStyle: true } {
-  return { ...sdkClientConfig(endpoint), forcePathStyle: true };
+/** Configuration for an `S3Client` talking to the emulator: {@link sdkClientConfig} plus path-style addressing. */
+export function s3ClientConfig(endpoint: string): ClientConfig {
+  return clientConfig({ endpoint, env: {} }, 's3');
 }
