@@ -6,8 +6,7 @@
  * Needs a LocalStack at AWS_ENDPOINT_URL (default http://127.0.0.1:4566) with QueuekitMessaging deployed; it fails
  * loudly when there is none.
  */
-import { readFileSync } from 'node:fs';
-import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   ChangeMessageVisibilityCommand,
@@ -20,26 +19,19 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientConfig } from '../../lib/runtime/clients.js';
+import { deployedResources } from '../support/deployed-stack.js';
 
 const STACK = 'QueuekitMessaging';
 const endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566';
 const assembly = process.env.QUEUEKIT_ASSEMBLY ?? 'cdk.localstack.out';
-const config = {
-  endpoint,
-  region: process.env.AWS_REGION ?? 'us-east-1',
-  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-};
+// The runtime's client factory, as handlers use it: LocalStack at `endpoint`, test credentials, us-east-1.
+const config = clientConfig({ endpoint });
 const sqs = new SQSClient(config);
 const sns = new SNSClient(config);
 const cfn = new CloudFormationClient(config);
 
-/** Physical ids (queue URLs, topic ARNs) by construct path, e.g. 'InferenceJobs/Queue'. */
-const physical = new Map<string, string>();
-const queue = (path: string) => {
-  const url = physical.get(path);
-  if (!url) throw new Error(`no deployed resource at ${STACK}/${path}; deployed: ${[...physical.keys()].join(', ')}`);
-  return url;
-};
+let queue: (path: string) => string;
 
 async function receive(url: string, want: number, maxPolls = 10): Promise<Message[]> {
   const got: Message[] = [];
@@ -66,30 +58,7 @@ async function attributes(url: string): Promise<Record<string, string>> {
 }
 
 beforeAll(async () => {
-  const template = JSON.parse(readFileSync(`${assembly}/${STACK}.template.json`, 'utf8')) as {
-    Resources: Record<string, { Metadata?: Record<string, string> }>;
-  };
-  const pathOf = new Map<string, string>();
-  for (const [id, r] of Object.entries(template.Resources)) {
-    const path = r.Metadata?.['aws:cdk:path'];
-    if (path) pathOf.set(id, path.replace(`${STACK}/`, '').replace(/\/Resource$/, ''));
-  }
-  let next: string | undefined;
-  try {
-    do {
-      const page = await cfn.send(new ListStackResourcesCommand({ StackName: STACK, NextToken: next }));
-      for (const r of page.StackResourceSummaries ?? []) {
-        const path = pathOf.get(r.LogicalResourceId ?? '');
-        if (path && r.PhysicalResourceId) physical.set(path, r.PhysicalResourceId);
-      }
-      next = page.NextToken;
-    } while (next);
-  } catch (error) {
-    throw new Error(
-      `LocalStack at ${endpoint} has no ${STACK} stack (${(error as Error).message}). ` +
-        'Fix: run `npm run test:localstack`, which starts LocalStack and deploys it, or deploy it yourself with cdklocal.',
-    );
-  }
+  queue = await deployedResources(cfn, STACK, assembly, endpoint);
   for (const path of ['InferenceJobs/Queue', 'PriorityJobs/Queue', 'AuditLog/Queue', 'BillingLedger/Queue']) {
     await sqs.send(new PurgeQueueCommand({ QueueUrl: queue(path) }));
   }
