@@ -1,9 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QueuekitPropsError } from './errors.js';
+import { grantLargePayloads } from './large-payload-bucket.js';
 import {
   LAMBDA_DEFAULT_BATCH_SIZE,
   LAMBDA_DEFAULT_TIMEOUT_SECONDS,
@@ -30,6 +32,18 @@ export interface BatchConsumerProps extends QueuekitFunctionProps {
    * @default - required for imported queues, ignored for queues of the app
    */
   readonly importedQueueVisibilityTimeout?: Duration;
+  /**
+   * Bucket that holds S3-offloaded bodies of this queue's messages (AWS extended client format), which the
+   * runtime's consumer fetches: granted s3:GetObject on its objects (and s3:DeleteObject with
+   * `deleteLargePayloads`).
+   * @default - none
+   */
+  readonly largePayloadBucket?: s3.IBucket;
+  /**
+   * The handler deletes offloaded bodies after success (`largePayloads.deleteAfterSuccess` in the runtime).
+   * @default false
+   */
+  readonly deleteLargePayloads?: boolean;
 }
 
 /**
@@ -87,6 +101,8 @@ export class BatchConsumer extends Construct {
       reportBatchItemFailures: true,
     });
     this.function.addEventSource(this.eventSource);
+    if (props.largePayloadBucket)
+      grantLargePayloads(props.largePayloadBucket, this.function, props.deleteLargePayloads ? 'read-delete' : 'read');
     if (!queueOfApp && props.importedQueueVisibilityTimeout) {
       const mapping = this.function.node.children.find((c) => c instanceof lambda.EventSourceMapping);
       (mapping?.node.defaultChild as lambda.CfnEventSourceMapping | undefined)?.addMetadata(

@@ -1,5 +1,6 @@
 export * from './batch-consumer.js';
 export * from './errors.js';
+export * from './large-payload-bucket.js';
 export * as limits from './limits.js';
 export * from './producer.js';
 export * from './queue.js';

@@ -1,9 +1,11 @@
 import { CfnOutput, Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QueuekitPropsError } from './errors.js';
+import { grantLargePayloads, LARGE_PAYLOAD_BUCKET_ENV } from './large-payload-bucket.js';
 import { Queue, type QueueLike } from './queue.js';
 import { QueuekitChecks } from './queuekit-checks.js';
 import { QueuekitFunction, type QueuekitFunctionProps } from './queuekit-function.js';
@@ -23,6 +25,13 @@ export interface ProducerProps extends QueuekitFunctionProps {
   readonly topics?: Record<string, TopicLike>;
   /** Principals allowed to invoke it through the Lambda Invoke API (roles, services, accounts). @default none */
   readonly invokers?: iam.IGrantable[];
+  /**
+   * Bucket for message bodies over the SQS/SNS size limit: granted s3:PutObject on its objects and named in
+   * `QUEUEKIT_LARGE_PAYLOAD_BUCKET`, which the runtime's `MessageProducer` reads. Consumers of these messages need
+   * the same bucket (`BatchConsumer`'s `largePayloadBucket`).
+   * @default - none: messages over the limit fail with an error that names this option
+   */
+  readonly largePayloadBucket?: s3.IBucket;
   /** Emit CloudFormation outputs with the function's name and ARN, for the services that invoke it. @default true */
   readonly outputs?: boolean;
 }
@@ -68,11 +77,13 @@ export class Producer extends Construct {
     for (const [name, target] of topics) {
       environment[producerEnvironmentName('topic', name)] = (target instanceof Topic ? target.topic : target).topicArn;
     }
+    if (props.largePayloadBucket) environment[LARGE_PAYLOAD_BUCKET_ENV] = props.largePayloadBucket.bucketName;
     this.function = new QueuekitFunction(this, 'Function', {
       ...props,
       description: props.description ?? `Producer ${this.node.path}`,
       environment: { ...environment, ...props.environment },
     });
+    if (props.largePayloadBucket) grantLargePayloads(props.largePayloadBucket, this.function, 'put');
     for (const [, target] of queues) grantSend(Queue.isQueue(target) ? target.queue : target, this.function);
     for (const [, target] of topics) {
       const topic = target instanceof Topic ? target.topic : target;
