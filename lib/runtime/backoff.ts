@@ -45,18 +45,24 @@ export function timeScale(env: Readonly<Record<string, string | undefined>> = pr
   return Number.isFinite(scale) && scale > 0 ? scale : 1;
 }
 
-const queueUrls = new Map<string, Promise<string>>();
+const queueUrls = new WeakMap<SQSClient, Map<string, Promise<string>>>();
 
-/** The queue URL for an event source ARN, looked up once per container (works on AWS, LocalStack and fauxqs). */
+/** The queue URL for an event source ARN, looked up once per client (works on AWS, LocalStack and fauxqs). */
 export function queueUrlOf(sqs: SQSClient, eventSourceArn: string): Promise<string> {
-  let url = queueUrls.get(eventSourceArn);
+  let urls = queueUrls.get(sqs);
+  if (!urls) {
+    urls = new Map();
+    queueUrls.set(sqs, urls);
+  }
+  const cache = urls;
+  let url = cache.get(eventSourceArn);
   if (!url) {
     const [, , , , account, name] = eventSourceArn.split(':');
     url = sqs
       .send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))
       .then((r) => r.QueueUrl ?? Promise.reject(new Error(`no QueueUrl for ${eventSourceArn}`)));
-    url.catch(() => queueUrls.delete(eventSourceArn));
-    queueUrls.set(eventSourceArn, url);
+    url.catch(() => cache.delete(eventSourceArn));
+    cache.set(eventSourceArn, url);
   }
   return url;
 }

@@ -162,8 +162,21 @@ export function attributesByteSize(wire: Readonly<Record<string, WireAttribute>>
   return size;
 }
 
-/** A received Number as a number when that is exact, else the string (AWS numbers have up to 38 digits). */
+/** Significant digits a double always holds exactly: a Number attribute with more stays a string. */
+const EXACT_DIGITS = 15;
+
+/**
+ * A received Number as a JS number when it has at most 15 significant digits (always exact in a double), else
+ * the string: AWS numbers have up to 38 digits, and a rule by digit count gives an attribute one type for all
+ * its everyday values rather than switching type at 2^53.
+ */
 export function numberAttribute(text: string): number | string {
+  const digits = text
+    .replace(/^[+-]/, '')
+    .replace(/[eE].*$/, '')
+    .replace('.', '')
+    .replace(/^0+/, '');
+  if (digits.length > EXACT_DIGITS) return text;
   const n = Number(text);
-  return Number.isFinite(n) && (Number.isSafeInteger(n) || !/^[+-]?\d+$/.test(text)) && String(n) === text ? n : text;
+  return Number.isFinite(n) ? n : text;
 }

@@ -135,7 +135,7 @@ interface EntryFailure {
   readonly retryable: boolean;
 }
 
-const RETRYABLE_CODE = /throttl|internal|unavailable|timeout|limitexceeded|kms\./i;
+const RETRYABLE_CODE = /throttl|internal|unavailable|timeout|limitexceeded/i;
 
 function isRetryableError(error: unknown): boolean {
   const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string; code?: string };
@@ -221,6 +221,24 @@ export class MessageProducer {
       );
       const failed = new Set(toOffload.filter((e) => !offloaded.has(e.index)).map((e) => e.index));
       if (failed.size > 0) prepared.splice(0, prepared.length, ...prepared.filter((e) => !failed.has(e.index)));
+    }
+
+    if (fifo) {
+      // A message that failed validation or upload stops its group: later ones would overtake it when resent.
+      const firstFailure = new Map<string, number>();
+      results.forEach((result, index) => {
+        const groupId = messages[index]?.groupId;
+        if (!result.ok && groupId !== undefined && !firstFailure.has(groupId)) firstFailure.set(groupId, index);
+      });
+      if (firstFailure.size > 0) {
+        const kept = prepared.filter((entry) => {
+          const failedAt = firstFailure.get(entry.groupId as string);
+          if (failedAt === undefined || entry.index < failedAt) return true;
+          results[entry.index] = { ok: false, index: entry.index, error: groupAborted(entry) };
+          return false;
+        });
+        prepared.splice(0, prepared.length, ...kept);
+      }
     }
 
     const maxBytes = service === 'SQS' ? SQS_MAX_BATCH_BYTES : SNS_MAX_BATCH_BYTES;
@@ -366,15 +384,7 @@ export class MessageProducer {
     };
     let pending = batch.filter((entry) => {
       if (!fifo || !abortedGroups.has(entry.groupId as string)) return true;
-      results[entry.index] = {
-        ok: false,
-        index: entry.index,
-        error: new SendFailedError(
-          `Message ${entry.index} was not sent: an earlier message of FIFO group '${entry.groupId}' failed, and sending it would break the group's order. Fix: resend the group from its first failed message.`,
-          'GroupAborted',
-          false,
-        ),
-      };
+      results[entry.index] = { ok: false, index: entry.index, error: groupAborted(entry) };
       return false;
     });
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -489,6 +499,14 @@ export class MessageProducer {
       retryable: f.SenderFault === false || RETRYABLE_CODE.test(f.Code ?? ''),
     }));
   }
+}
+
+function groupAborted(entry: Prepared): SendFailedError {
+  return new SendFailedError(
+    `Message ${entry.index} was not sent: an earlier message of FIFO group '${entry.groupId}' failed, and sending it would break the group's order. Fix: resend the group from its first failed message.`,
+    'GroupAborted',
+    false,
+  );
 }
 
 function settle(results: SendResult[]): SentMessage {

@@ -139,7 +139,7 @@ describe('when every record fails', () => {
     expect(failures.map((f) => f.messageId)).toEqual(['f1', 'f2', 'f3']);
     expect(failures[0]?.error).toBe(boom);
     expect(failures[1]?.error).toBe(boom);
-    expect((failures[2]?.error as Error).name).toBe('ContractViolationError');
+    expect((failures[2]!.error as Error).name).toBe('ContractViolationError');
     expect((error as Error).message).toContain('All 3 records');
   });
 
@@ -166,10 +166,10 @@ describe('when every record fails', () => {
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BatchFailedError);
     const [first, second] = (error as BatchFailedError).failures;
-    expect((first?.error as Error).message).toBe('first fails');
+    expect((first!.error as Error).message).toBe('first fails');
     expect(second?.messageId).toBe('g2');
     expect(second?.error).toBeInstanceOf(RecordNotAttemptedError);
-    expect((second?.error as RecordNotAttemptedError).reason).toBe('group-failed');
+    expect((second!.error as RecordNotAttemptedError).reason).toBe('group-failed');
   });
 });
 

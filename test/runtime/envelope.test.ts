@@ -127,7 +127,11 @@ describe('raw SQS delivery', () => {
         accountId: { dataType: 'Number', stringValue: '4000000000000002' },
       },
     });
-    expect(m.attributes).toEqual({ fifteen: 123456789012345, sixteen: '1234567890123456', accountId: '4000000000000002' });
+    expect(m.attributes).toEqual({
+      fifteen: 123456789012345,
+      sixteen: '1234567890123456',
+      accountId: '4000000000000002',
+    });
   });
 
   it('exposes the record metadata', async () => {
