@@ -26,6 +26,7 @@ import { type ClientOptions, s3Client, sqsClient } from './clients.js';
 import { type StandardSchemaV1, validateContract } from './contract.js';
 import { type MessageSource, queueNameOf, readRecord } from './envelope.js';
 import { BatchFailedError, ContractViolationError, RecordNotAttemptedError, RuntimeConfigError } from './errors.js';
+import { FIFO_SUFFIX } from './limits.js';
 import { errorFields, type RuntimeLogger, runtimeLogger } from './logger.js';
 import type { ReceivedAttributeValue } from './message-attributes.js';
 import {
@@ -264,7 +265,10 @@ export async function processBatch<T = unknown>(
   };
 
   const limit = pLimit(concurrency);
-  const fifo = records.some((r) => r.attributes.MessageGroupId !== undefined);
+  // FIFO by the queue's name; a standard queue's records may carry MessageGroupId too (fair queues).
+  const fifo = records.some((r) =>
+    r.eventSourceARN ? r.eventSourceARN.endsWith(FIFO_SUFFIX) : r.attributes.MessageGroupId !== undefined,
+  );
   if (fifo) {
     const groups = new Map<string, number[]>();
     records.forEach((r, i) => {

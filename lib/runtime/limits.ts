@@ -13,6 +13,9 @@ export const SQS_MAX_BATCH_BYTES = 1_048_576;
 /** SNS: largest message and largest PublishBatch request, in bytes. */
 export const SNS_MAX_MESSAGE_BYTES = 262_144;
 export const SNS_MAX_BATCH_BYTES = 262_144;
+/** SNS: a subject is 1–100 printable ASCII characters, no line breaks. */
+export const SNS_MAX_SUBJECT_LENGTH = 100;
+export const SNS_SUBJECT_PATTERN = /^[\x20-\x7e]{1,100}$/;
 /** SQS SendMessageBatch and SNS PublishBatch: at most 10 entries. */
 export const MAX_BATCH_ENTRIES = 10;
 

@@ -43,6 +43,8 @@ import {
   MAX_MESSAGE_ATTRIBUTES,
   SNS_MAX_BATCH_BYTES,
   SNS_MAX_MESSAGE_BYTES,
+  SNS_MAX_SUBJECT_LENGTH,
+  SNS_SUBJECT_PATTERN,
   SQS_MAX_BATCH_BYTES,
   SQS_MAX_DELAY_SECONDS,
   SQS_MAX_MESSAGE_BYTES,
@@ -298,6 +300,14 @@ export class MessageProducer {
       )
         throw new MessageValidationError(
           `Message ${index} has delaySeconds ${message.delaySeconds}. Fix: give an integer from 0 to ${SQS_MAX_DELAY_SECONDS}.`,
+        );
+    }
+    if (message.subject !== undefined) {
+      if (service === 'SQS')
+        throw new MessageValidationError(`Message ${index} has a subject, which only SNS accepts. Fix: remove it.`);
+      if (!SNS_SUBJECT_PATTERN.test(message.subject))
+        throw new MessageValidationError(
+          `Message ${index} has subject '${message.subject.slice(0, 20)}…': SNS takes 1–${SNS_MAX_SUBJECT_LENGTH} printable ASCII characters, no line breaks. Fix: shorten it.`,
         );
     }
     const limit = service === 'SQS' ? SQS_MAX_MESSAGE_BYTES : SNS_MAX_MESSAGE_BYTES;

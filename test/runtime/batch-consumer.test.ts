@@ -244,6 +244,25 @@ describe('FIFO message groups', () => {
     expect(warn?.fields).toMatchObject({ count: 2, messageIds: ['a3', 'a4'], reasons: ['group-failed'] });
   });
 
+  it('treats a standard queue with MessageGroupId (fair queues) as standard: no group stops after a failure', async () => {
+    const queueArn = 'arn:aws:sqs:us-east-1:123456789012:tenants';
+    const seen: string[] = [];
+    const result = await processBatch(
+      sqsEvent(
+        { body: '{}', messageId: 't1', groupId: 'tenant-a', queueArn },
+        { body: '{}', messageId: 't2', groupId: 'tenant-a', queueArn },
+        { body: '{}', messageId: 't3', groupId: 'tenant-a', queueArn },
+      ),
+      (m) => {
+        seen.push(m.messageId);
+        if (m.messageId === 't1') throw new Error('t1 broke');
+      },
+      { logger: new RecordingLogger() },
+    );
+    expect(seen.sort()).toEqual(['t1', 't2', 't3']);
+    expect(result).toEqual({ batchItemFailures: ids('t1') });
+  });
+
   it('returns failures of several groups in event order', async () => {
     const event = sqsEvent(
       { body: '{}', messageId: 'x1', groupId: 'X' },

@@ -419,6 +419,20 @@ describe('concurrency', () => {
     expect([results[0]?.ok, results[2]?.ok]).toEqual([true, true]);
   });
 
+  it('validates SNS subjects and refuses a subject on SQS', async () => {
+    const { client, producer } = producerWith(acceptAll);
+    const sns = await producer.publish(TOPIC, [
+      { body: 'a', subject: 'ok subject' },
+      { body: 'b', subject: 'x'.repeat(101) },
+      { body: 'c', subject: 'two\nlines' },
+    ]);
+    expect(sns.map((r) => r.ok)).toEqual([true, false, false]);
+    expect(errorOf(sns[1]).message).toContain('1–100 printable ASCII');
+    const [sqs] = await producer.send(QUEUE, [{ body: 'd', subject: 'nope' }]);
+    expect(errorOf(sqs).message).toContain('only SNS');
+    expect(client.calls).toHaveLength(1);
+  });
+
   it('does not retry a sender fault whatever its code (KMS.AccessDenied is final)', async () => {
     const { client, producer } = producerWith((command) => ({
       Failed: [{ Id: entriesOf(command)[0].Id, SenderFault: true, Code: 'KMS.AccessDenied', Message: 'no' }],
