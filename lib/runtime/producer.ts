@@ -257,6 +257,16 @@ export class MessageProducer {
       return task;
     });
     await Promise.all(tasks);
+    for (let index = 0; index < messages.length; index++)
+      results[index] ??= {
+        ok: false,
+        index,
+        error: new SendFailedError(
+          `Message ${index} has no outcome (a queuekit bug): treat it as not sent.`,
+          'NoResult',
+          true,
+        ),
+      };
     return results;
   }
 
@@ -455,59 +465,63 @@ export class MessageProducer {
     results: SendResult[],
   ): Promise<EntryFailure[]> {
     const clients = this.options.clients;
-    const ok = (id: string | undefined, messageId: string | undefined, sequenceNumber: string | undefined) => {
-      const index = Number(id);
-      const entry = entries.find((e) => e.index === index);
-      results[index] = {
+    const common = (e: Prepared) => ({
+      Id: String(e.index),
+      ...(e.attributes ? { MessageAttributes: e.attributes } : {}),
+      ...(e.groupId !== undefined ? { MessageGroupId: e.groupId } : {}),
+      ...(e.deduplicationId !== undefined ? { MessageDeduplicationId: e.deduplicationId } : {}),
+    });
+    const response =
+      service === 'SQS'
+        ? await (clients?.sqs ?? sqsClient(clients)).send(
+            new SendMessageBatchCommand({
+              QueueUrl: target,
+              Entries: entries.map((e) => ({
+                ...common(e),
+                MessageBody: e.body,
+                ...(e.delaySeconds !== undefined ? { DelaySeconds: e.delaySeconds } : {}),
+              })),
+            }),
+          )
+        : await (clients?.sns ?? snsClient(clients)).send(
+            new PublishBatchCommand({
+              TopicArn: target,
+              PublishBatchRequestEntries: entries.map((e) => ({
+                ...common(e),
+                Message: e.body,
+                ...(e.subject !== undefined ? { Subject: e.subject } : {}),
+              })),
+            }),
+          );
+    const byIndex = new Map(entries.map((e) => [String(e.index), e]));
+    for (const s of response.Successful ?? []) {
+      const entry = byIndex.get(s.Id ?? '');
+      if (!entry) continue;
+      results[entry.index] = {
         ok: true,
-        index,
-        messageId: messageId ?? '',
-        ...(sequenceNumber ? { sequenceNumber } : {}),
-        ...(entry?.payload ? { payload: entry.payload } : {}),
+        index: entry.index,
+        messageId: s.MessageId ?? '',
+        ...(s.SequenceNumber ? { sequenceNumber: s.SequenceNumber } : {}),
+        ...(entry.payload ? { payload: entry.payload } : {}),
       };
-    };
-    if (service === 'SQS') {
-      const response = await (clients?.sqs ?? sqsClient(clients)).send(
-        new SendMessageBatchCommand({
-          QueueUrl: target,
-          Entries: entries.map((e) => ({
-            Id: String(e.index),
-            MessageBody: e.body,
-            ...(e.attributes ? { MessageAttributes: e.attributes } : {}),
-            ...(e.groupId !== undefined ? { MessageGroupId: e.groupId } : {}),
-            ...(e.deduplicationId !== undefined ? { MessageDeduplicationId: e.deduplicationId } : {}),
-            ...(e.delaySeconds !== undefined ? { DelaySeconds: e.delaySeconds } : {}),
-          })),
-        }),
-      );
-      for (const s of response.Successful ?? []) ok(s.Id, s.MessageId, s.SequenceNumber);
-      return (response.Failed ?? []).map((f) => ({
-        id: f.Id ?? '',
-        code: f.Code ?? 'Unknown',
-        message: f.Message ?? '',
-        retryable: f.SenderFault === false || RETRYABLE_CODE.test(f.Code ?? ''),
-      }));
     }
-    const response = await (clients?.sns ?? snsClient(clients)).send(
-      new PublishBatchCommand({
-        TopicArn: target,
-        PublishBatchRequestEntries: entries.map((e) => ({
-          Id: String(e.index),
-          Message: e.body,
-          ...(e.subject !== undefined ? { Subject: e.subject } : {}),
-          ...(e.attributes ? { MessageAttributes: e.attributes } : {}),
-          ...(e.groupId !== undefined ? { MessageGroupId: e.groupId } : {}),
-          ...(e.deduplicationId !== undefined ? { MessageDeduplicationId: e.deduplicationId } : {}),
-        })),
-      }),
-    );
-    for (const s of response.Successful ?? []) ok(s.Id, s.MessageId, s.SequenceNumber);
-    return (response.Failed ?? []).map((f) => ({
+    const failures: EntryFailure[] = (response.Failed ?? []).map((f) => ({
       id: f.Id ?? '',
       code: f.Code ?? 'Unknown',
       message: f.Message ?? '',
       retryable: f.SenderFault === false || RETRYABLE_CODE.test(f.Code ?? ''),
     }));
+    // An entry the response does not mention is not known to be sent: retry it rather than report it sent.
+    const answered = new Set([...(response.Successful ?? []).map((x) => x.Id), ...failures.map((f) => f.id)]);
+    for (const e of entries)
+      if (!answered.has(String(e.index)))
+        failures.push({
+          id: String(e.index),
+          code: 'NoResult',
+          message: 'the response did not mention it',
+          retryable: true,
+        });
+    return failures;
   }
 }
 

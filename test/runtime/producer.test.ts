@@ -419,6 +419,15 @@ describe('concurrency', () => {
     expect([results[0]?.ok, results[2]?.ok]).toEqual([true, true]);
   });
 
+  it('retries an entry that the response neither accepted nor rejected, instead of reporting it sent', async () => {
+    const { client, producer } = producerWith((command, call) =>
+      call === 0 ? { Successful: [{ Id: entriesOf(command)[0].Id, MessageId: 'm0' }], Failed: [] } : acceptAll(command),
+    );
+    const results = await producer.send(QUEUE, [{ body: 'a' }, { body: 'b' }]);
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    expect(entriesOf(client.calls[1] as SentCommand).map((e) => e.MessageBody)).toEqual(['b']);
+  });
+
   it('validates SNS subjects and refuses a subject on SQS', async () => {
     const { client, producer } = producerWith(acceptAll);
     const sns = await producer.publish(TOPIC, [
