@@ -20,7 +20,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import pLimit from 'p-limit';
 import { delayRetries, type RetryBackoffOptions } from './backoff.js';
 import { type ClientOptions, s3Client, sqsClient } from './clients.js';
 import { type StandardSchemaV1, validateContract } from './contract.js';
@@ -36,6 +35,7 @@ import {
   type PayloadPointer,
   parsePointer,
 } from './payload-offload.js';
+import { runPool } from './worker-pool.js';
 
 /** A message as the handler sees it: the inner body, parsed and validated, with where it came from. */
 export interface ConsumedMessage<T = unknown> {
@@ -184,6 +184,16 @@ export async function processBatch<T = unknown>(
   const outcomes: Outcome[] = new Array(records.length);
   const errors: unknown[] = new Array(records.length);
 
+  let lastArn: string | undefined;
+  let lastQueue: string | undefined;
+  const queueOf = (arn: string | undefined): string | undefined => {
+    if (arn !== lastArn) {
+      lastArn = arn;
+      lastQueue = queueNameOf(arn);
+    }
+    return lastQueue;
+  };
+
   const toMessage = async (record: SQSRecord): Promise<ConsumedMessage<T>> => {
     const inbound = readRecord(record, parseJson);
     let text = inbound.text;
@@ -211,23 +221,24 @@ export async function processBatch<T = unknown>(
     }
     if (options.contract) body = await validateContract(options.contract, body);
     const a = record.attributes;
+    // One object shape for every record (no conditional spreads): cheaper on large batches (bench P3b).
     return {
       body: body as T,
       text,
       messageId: record.messageId,
-      ...(a.MessageGroupId ? { groupId: a.MessageGroupId } : {}),
-      ...(a.MessageDeduplicationId ? { deduplicationId: a.MessageDeduplicationId } : {}),
-      ...(a.SequenceNumber ? { sequenceNumber: a.SequenceNumber } : {}),
-      receiveCount: Number(a.ApproximateReceiveCount ?? '1'),
-      sentAt: new Date(Number(a.SentTimestamp ?? Date.now())),
-      ...(record.eventSourceARN ? { queue: queueNameOf(record.eventSourceARN) } : {}),
+      groupId: a.MessageGroupId,
+      deduplicationId: a.MessageDeduplicationId,
+      sequenceNumber: a.SequenceNumber,
+      receiveCount: a.ApproximateReceiveCount ? Number(a.ApproximateReceiveCount) : 1,
+      sentAt: new Date(a.SentTimestamp ? Number(a.SentTimestamp) : Date.now()),
+      queue: queueOf(record.eventSourceARN),
       source: inbound.source,
-      ...(inbound.topicArn ? { topicArn: inbound.topicArn } : {}),
-      ...(inbound.snsMessageId ? { snsMessageId: inbound.snsMessageId } : {}),
-      ...(inbound.subject ? { subject: inbound.subject } : {}),
-      ...(inbound.publishedAt ? { publishedAt: inbound.publishedAt } : {}),
+      topicArn: inbound.topicArn,
+      snsMessageId: inbound.snsMessageId,
+      subject: inbound.subject,
+      publishedAt: inbound.publishedAt,
       attributes: inbound.attributes,
-      ...(payload ? { payload } : {}),
+      payload,
       record,
     };
   };
@@ -264,34 +275,31 @@ export async function processBatch<T = unknown>(
     }
   };
 
-  const limit = pLimit(concurrency);
   // FIFO by the queue's name; a standard queue's records may carry MessageGroupId too (fair queues).
   const fifo = records.some((r) =>
     r.eventSourceARN ? r.eventSourceARN.endsWith(FIFO_SUFFIX) : r.attributes.MessageGroupId !== undefined,
   );
   if (fifo) {
-    const groups = new Map<string, number[]>();
+    const byGroup = new Map<string, number[]>();
     records.forEach((r, i) => {
       const key = r.attributes.MessageGroupId ?? `\u0000${i}`;
-      const group = groups.get(key);
+      const group = byGroup.get(key);
       if (group) group.push(i);
-      else groups.set(key, [i]);
+      else byGroup.set(key, [i]);
     });
-    await Promise.all(
-      [...groups.values()].map((indices) =>
-        limit(async () => {
-          for (let k = 0; k < indices.length; k++) {
-            if (!(await runRecord(indices[k] as number))) {
-              const rest = outcomes[indices[k] as number] === 'time-guard' ? 'time-guard' : 'group-failed';
-              for (const j of indices.slice(k + 1)) outcomes[j] = rest;
-              return;
-            }
-          }
-        }),
-      ),
-    );
+    const groups = [...byGroup.values()];
+    await runPool(groups.length, concurrency, async (g) => {
+      const indices = groups[g] as number[];
+      for (let k = 0; k < indices.length; k++) {
+        if (!(await runRecord(indices[k] as number))) {
+          const rest = outcomes[indices[k] as number] === 'time-guard' ? 'time-guard' : 'group-failed';
+          for (const j of indices.slice(k + 1)) outcomes[j] = rest;
+          return;
+        }
+      }
+    });
   } else {
-    await Promise.all(records.map((_, i) => limit(() => runRecord(i))));
+    await runPool(records.length, concurrency, runRecord);
   }
 
   const failed: SQSRecord[] = [];

@@ -95,19 +95,24 @@ export function readRecord(record: SQSRecord, parseJson: boolean): InboundMessag
     const envelope = parsed;
     return {
       text: envelope.Message,
+      parsed: undefined,
       source: 'sns',
       attributes: fromSns(envelope),
       topicArn: envelope.TopicArn,
-      ...(envelope.MessageId ? { snsMessageId: envelope.MessageId } : {}),
-      ...(envelope.Subject ? { subject: envelope.Subject } : {}),
-      ...(envelope.Timestamp ? { publishedAt: new Date(envelope.Timestamp) } : {}),
+      snsMessageId: envelope.MessageId || undefined,
+      subject: envelope.Subject || undefined,
+      publishedAt: envelope.Timestamp ? new Date(envelope.Timestamp) : undefined,
     };
   }
   return {
     text: body,
-    ...(hasParsed ? { parsed } : {}),
+    parsed: hasParsed ? parsed : undefined,
     source: 'sqs',
     attributes: fromSqs(record),
+    topicArn: undefined,
+    snsMessageId: undefined,
+    subject: undefined,
+    publishedAt: undefined,
   };
 }
 

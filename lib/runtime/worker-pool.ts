@@ -1,0 +1,21 @@
+/**
+ * Runs `count` tasks, at most `concurrency` at a time: `concurrency` workers each take the next index until none
+ * is left. Tasks must not reject (the consumer's record runner catches everything).
+ *
+ * Ours rather than p-limit for the consumer: p-limit queues a promise and closures per task up front, which on a
+ * 10,000-record batch cost 4.8–5.2 µs of CPU per record against 1.7–2.5 µs with this loop (bench P3b, same run).
+ * The producer keeps p-limit, whose queue it needs for batches that wait on an earlier batch of their FIFO group.
+ */
+export async function runPool(
+  count: number,
+  concurrency: number,
+  task: (index: number) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) await task(next++);
+  };
+  const workers: Promise<void>[] = [];
+  for (let w = 0; w < Math.min(concurrency, count); w++) workers.push(worker());
+  await Promise.all(workers);
+}
