@@ -46,8 +46,11 @@ const INVALID_CHARACTERS =
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the pattern lists exactly the control characters AWS rejects
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+const OUTSIDE_COMMON_RANGE = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/;
+
 /** Throws a {@link MessageValidationError} naming the first character SQS/SNS would reject, if any. */
 export function assertValidCharacters(text: string, what: string): void {
+  if (!OUTSIDE_COMMON_RANGE.test(text)) return; // fast path: no control character and no surrogate at all
   const match = INVALID_CHARACTERS.exec(text);
   if (match) {
     const code = match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');

@@ -57,6 +57,7 @@ import {
   type WireAttribute,
 } from './message-attributes.js';
 import { type LargePayloadOptions, offloadPayload, type PayloadPointer, pointerBody } from './payload-offload.js';
+import { runPool } from './worker-pool.js';
 
 /** One message to send or publish. */
 export interface OutgoingMessage {
@@ -213,7 +214,8 @@ export class MessageProducer {
       }
     });
 
-    const limit = pLimit(this.options.concurrency ?? PRODUCER_DEFAULTS.concurrency);
+    const concurrency = this.options.concurrency ?? PRODUCER_DEFAULTS.concurrency;
+    const limit = pLimit(concurrency);
     if (toOffload.length > 0) {
       const offloaded = new Set<number>();
       await Promise.all(
@@ -246,17 +248,23 @@ export class MessageProducer {
     const maxBytes = service === 'SQS' ? SQS_MAX_BATCH_BYTES : SNS_MAX_BATCH_BYTES;
     const batches = packBatches(prepared, { maxEntries: MAX_BATCH_ENTRIES, maxBytes });
     const abortedGroups = new Set<string>();
-    const lastOfGroup = new Map<string, Promise<void>>();
-    const tasks = batches.map((batch) => {
-      const deps = fifo
-        ? [...new Set(batch.map((e) => lastOfGroup.get(e.groupId as string)))].filter((d) => d !== undefined)
-        : [];
-      const run = () => limit(() => this.sendBatch(service, target, fifo, batch, results, abortedGroups));
-      const task = deps.length > 0 ? Promise.all(deps).then(run) : run();
-      if (fifo) for (const e of batch) lastOfGroup.set(e.groupId as string, task);
-      return task;
-    });
-    await Promise.all(tasks);
+    const send = (batch: readonly Prepared[]) => this.sendBatch(service, target, fifo, batch, results, abortedGroups);
+    if (fifo) {
+      // A batch waits for the earlier batches of its groups, then for a slot: groups in order, others in parallel.
+      const lastOfGroup = new Map<string, Promise<void>>();
+      const tasks = batches.map((batch) => {
+        const deps = [...new Set(batch.map((e) => lastOfGroup.get(e.groupId as string)))].filter(
+          (d) => d !== undefined,
+        );
+        const task =
+          deps.length > 0 ? Promise.all(deps).then(() => limit(() => send(batch))) : limit(() => send(batch));
+        for (const e of batch) lastOfGroup.set(e.groupId as string, task);
+        return task;
+      });
+      await Promise.all(tasks);
+    } else {
+      await runPool(batches.length, concurrency, (i) => send(batches[i] as Prepared[]));
+    }
     for (let index = 0; index < messages.length; index++)
       results[index] ??= {
         ok: false,
