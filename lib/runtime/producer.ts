@@ -21,8 +21,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { PublishBatchCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { PublishBatchCommand, type PublishBatchRequestEntry, type SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import pLimit from 'p-limit';
 import { backoffDelay, sleep } from './backoff.js';
 import { packBatches } from './batch-packer.js';
@@ -132,7 +132,7 @@ interface Prepared {
 }
 
 interface EntryFailure {
-  readonly id: string;
+  readonly entry: Prepared;
   readonly code: string;
   readonly message: string;
   readonly retryable: boolean;
@@ -410,11 +410,13 @@ export class MessageProducer {
       results[entry.index] = { ok: false, index: entry.index, error };
       if (fifo) abortedGroups.add(entry.groupId as string);
     };
-    let pending = batch.filter((entry) => {
-      if (!fifo || !abortedGroups.has(entry.groupId as string)) return true;
-      results[entry.index] = { ok: false, index: entry.index, error: groupAborted(entry) };
-      return false;
-    });
+    let pending: readonly Prepared[] = batch;
+    if (fifo && abortedGroups.size > 0)
+      pending = batch.filter((entry) => {
+        if (!abortedGroups.has(entry.groupId as string)) return true;
+        results[entry.index] = { ok: false, index: entry.index, error: groupAborted(entry) };
+        return false;
+      });
     for (let attempt = 1; pending.length > 0; attempt++) {
       let failures: EntryFailure[];
       try {
@@ -436,19 +438,17 @@ export class MessageProducer {
           );
         return;
       }
-      const byId = new Map(pending.map((entry) => [String(entry.index), entry]));
+      if (failures.length === 0) return;
       const retry: Prepared[] = [];
-      for (const f of failures) {
-        const entry = byId.get(f.id);
-        if (!entry) continue;
-        if (f.retryable && attempt < maxAttempts) retry.push(entry);
+      for (const { entry, code, message, retryable } of failures) {
+        if (retryable && attempt < maxAttempts) retry.push(entry);
         else
           fail(
             entry,
             new SendFailedError(
-              `${service} did not accept message ${entry.index} for ${target} (attempt ${attempt}): ${f.code}: ${f.message}`,
-              f.code,
-              f.retryable,
+              `${service} did not accept message ${entry.index} for ${target} (attempt ${attempt}): ${code}: ${message}`,
+              code,
+              retryable,
             ),
           );
       }
@@ -465,7 +465,10 @@ export class MessageProducer {
     );
   }
 
-  /** One batch request; records successes in `results` and returns the failed entries. */
+  /**
+   * One batch request; records successes in `results` and returns the failed entries. Entry ids are the
+   * messages' input indexes, so an id in a response or a log names the message.
+   */
   private async request(
     service: Service,
     target: string,
@@ -473,64 +476,74 @@ export class MessageProducer {
     results: SendResult[],
   ): Promise<EntryFailure[]> {
     const clients = this.options.clients;
-    const common = (e: Prepared) => ({
-      Id: String(e.index),
-      ...(e.attributes ? { MessageAttributes: e.attributes } : {}),
-      ...(e.groupId !== undefined ? { MessageGroupId: e.groupId } : {}),
-      ...(e.deduplicationId !== undefined ? { MessageDeduplicationId: e.deduplicationId } : {}),
-    });
     const response =
       service === 'SQS'
         ? await (clients?.sqs ?? sqsClient(clients)).send(
-            new SendMessageBatchCommand({
-              QueueUrl: target,
-              Entries: entries.map((e) => ({
-                ...common(e),
-                MessageBody: e.body,
-                ...(e.delaySeconds !== undefined ? { DelaySeconds: e.delaySeconds } : {}),
-              })),
-            }),
+            new SendMessageBatchCommand({ QueueUrl: target, Entries: entries.map(sqsEntry) }),
           )
         : await (clients?.sns ?? snsClient(clients)).send(
-            new PublishBatchCommand({
-              TopicArn: target,
-              PublishBatchRequestEntries: entries.map((e) => ({
-                ...common(e),
-                Message: e.body,
-                ...(e.subject !== undefined ? { Subject: e.subject } : {}),
-              })),
-            }),
+            new PublishBatchCommand({ TopicArn: target, PublishBatchRequestEntries: entries.map(snsEntry) }),
           );
-    const byIndex = new Map(entries.map((e) => [String(e.index), e]));
+    const answered: boolean[] = new Array(entries.length).fill(false);
     for (const s of response.Successful ?? []) {
-      const entry = byIndex.get(s.Id ?? '');
+      const k = positionOf(entries, s.Id);
+      const entry = entries[k];
       if (!entry) continue;
+      answered[k] = true;
       results[entry.index] = {
         ok: true,
         index: entry.index,
         messageId: s.MessageId ?? '',
-        ...(s.SequenceNumber ? { sequenceNumber: s.SequenceNumber } : {}),
-        ...(entry.payload ? { payload: entry.payload } : {}),
+        sequenceNumber: s.SequenceNumber,
+        payload: entry.payload,
       };
     }
-    const failures: EntryFailure[] = (response.Failed ?? []).map((f) => ({
-      id: f.Id ?? '',
-      code: f.Code ?? 'Unknown',
-      message: f.Message ?? '',
-      retryable: f.SenderFault === false || RETRYABLE_CODE.test(f.Code ?? ''),
-    }));
+    const failures: EntryFailure[] = [];
+    for (const f of response.Failed ?? []) {
+      const k = positionOf(entries, f.Id);
+      const entry = entries[k];
+      if (!entry || answered[k]) continue;
+      answered[k] = true;
+      failures.push({
+        entry,
+        code: f.Code ?? 'Unknown',
+        message: f.Message ?? '',
+        retryable: f.SenderFault === false || RETRYABLE_CODE.test(f.Code ?? ''),
+      });
+    }
     // An entry the response does not mention is not known to be sent: retry it rather than report it sent.
-    const answered = new Set([...(response.Successful ?? []).map((x) => x.Id), ...failures.map((f) => f.id)]);
-    for (const e of entries)
-      if (!answered.has(String(e.index)))
-        failures.push({
-          id: String(e.index),
-          code: 'NoResult',
-          message: 'the response did not mention it',
-          retryable: true,
-        });
+    entries.forEach((entry, k) => {
+      if (!answered[k])
+        failures.push({ entry, code: 'NoResult', message: 'the response did not mention it', retryable: true });
+    });
     return failures;
   }
+}
+
+// Entries are built by assignment, leaving absent fields out: the SDK's serializer walks every key it is given.
+function sqsEntry(e: Prepared): SendMessageBatchRequestEntry {
+  const entry: SendMessageBatchRequestEntry = { Id: String(e.index), MessageBody: e.body };
+  if (e.attributes) entry.MessageAttributes = e.attributes;
+  if (e.groupId !== undefined) entry.MessageGroupId = e.groupId;
+  if (e.deduplicationId !== undefined) entry.MessageDeduplicationId = e.deduplicationId;
+  if (e.delaySeconds !== undefined) entry.DelaySeconds = e.delaySeconds;
+  return entry;
+}
+
+function snsEntry(e: Prepared): PublishBatchRequestEntry {
+  const entry: PublishBatchRequestEntry = { Id: String(e.index), Message: e.body };
+  if (e.subject !== undefined) entry.Subject = e.subject;
+  if (e.attributes) entry.MessageAttributes = e.attributes;
+  if (e.groupId !== undefined) entry.MessageGroupId = e.groupId;
+  if (e.deduplicationId !== undefined) entry.MessageDeduplicationId = e.deduplicationId;
+  return entry;
+}
+
+/** Where the entry with batch id `id` (its input index) is in `entries` (≤ 10, so a scan). */
+function positionOf(entries: readonly Prepared[], id: string | undefined): number {
+  const index = Number(id);
+  for (let k = 0; k < entries.length; k++) if ((entries[k] as Prepared).index === index) return k;
+  return -1;
 }
 
 function groupAborted(entry: Prepared): SendFailedError {
