@@ -30,7 +30,7 @@ import { type ClientOptions, s3Client, snsClient, sqsClient } from './clients.js
 import {
   MessageValidationError,
   PayloadTooLargeError,
-  type QueuekitRuntimeError,
+  QueuekitRuntimeError,
   RuntimeConfigError,
   SendFailedError,
 } from './errors.js';
@@ -210,7 +210,16 @@ export class MessageProducer {
         if (entry.payload === undefined && this.mustOffload(service, entry)) toOffload.push(entry);
         prepared.push(entry);
       } catch (error) {
-        results[index] = { ok: false, index, error: error as QueuekitRuntimeError };
+        results[index] = {
+          ok: false,
+          index,
+          error:
+            error instanceof QueuekitRuntimeError
+              ? error
+              : new MessageValidationError(
+                  `Message ${index} cannot be serialized as JSON (${(error as Error).message}). Fix: give a string body or a JSON-serializable value.`,
+                ),
+        };
       }
     });
 

@@ -428,6 +428,16 @@ describe('concurrency', () => {
     expect(entriesOf(client.calls[1] as SentCommand).map((e) => e.MessageBody)).toEqual(['b']);
   });
 
+  it('fails a body that cannot be serialized (circular, bigint) alone, as a validation error', async () => {
+    const { client, producer } = producerWith(acceptAll);
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const results = await producer.send(QUEUE, [{ body: circular }, { body: { n: 1n } }, { body: 'fine' }]);
+    expect(errorOf(results[0])).toBeInstanceOf(MessageValidationError);
+    expect(errorOf(results[1]).message).toContain('cannot be serialized as JSON');
+    expect(sentBodies(client)).toEqual(['fine']);
+  });
+
   it('validates SNS subjects and refuses a subject on SQS', async () => {
     const { client, producer } = producerWith(acceptAll);
     const sns = await producer.publish(TOPIC, [
