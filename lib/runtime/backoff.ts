@@ -21,6 +21,9 @@ export function backoffDelay(attempt: number, base: number, max: number, random:
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Consumer retry backoff defaults, in seconds. */
+export const RETRY_BACKOFF_DEFAULTS = { baseSeconds: 5, maxSeconds: 900 } as const;
+
 /** Consumer retry backoff: how long a failed message stays invisible before its next try. */
 export interface RetryBackoffOptions {
   /** Delay after the first failure, in seconds. @default 5 */
@@ -78,8 +81,8 @@ export async function delayRetries(
   records: readonly DelayedRecord[],
   options: RetryBackoffOptions,
 ): Promise<{ readonly delayed: number; readonly failed: readonly string[] }> {
-  const base = options.baseSeconds ?? 5;
-  const max = Math.min(options.maxSeconds ?? 900, SQS_MAX_VISIBILITY_SECONDS);
+  const base = options.baseSeconds ?? RETRY_BACKOFF_DEFAULTS.baseSeconds;
+  const max = Math.min(options.maxSeconds ?? RETRY_BACKOFF_DEFAULTS.maxSeconds, SQS_MAX_VISIBILITY_SECONDS);
   const scale = timeScale();
   const queueUrl = await queueUrlOf(sqs, eventSourceArn);
   const failed: string[] = [];

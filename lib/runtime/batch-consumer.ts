@@ -229,7 +229,7 @@ export async function processBatch<T = unknown>(
       groupId: a.MessageGroupId,
       deduplicationId: a.MessageDeduplicationId,
       sequenceNumber: a.SequenceNumber,
-      receiveCount: a.ApproximateReceiveCount ? Number(a.ApproximateReceiveCount) : 1,
+      receiveCount: receiveCountOf(record),
       sentAt: new Date(a.SentTimestamp ? Number(a.SentTimestamp) : Date.now()),
       queue: queueOf(record.eventSourceARN),
       source: inbound.source,
@@ -266,7 +266,7 @@ export async function processBatch<T = unknown>(
         messageId: record.messageId,
         queue: queueNameOf(record.eventSourceARN),
         groupId: record.attributes.MessageGroupId,
-        receiveCount: Number(record.attributes.ApproximateReceiveCount ?? '1'),
+        receiveCount: receiveCountOf(record),
         reason: error instanceof ContractViolationError ? 'contract' : 'handler',
         ...(error instanceof ContractViolationError ? { issues: error.issues } : {}),
         ...errorFields(error),
@@ -327,7 +327,7 @@ export async function processBatch<T = unknown>(
       .map((r) => ({
         messageId: r.messageId,
         receiptHandle: r.receiptHandle,
-        receiveCount: Number(r.attributes.ApproximateReceiveCount ?? '1'),
+        receiveCount: receiveCountOf(r),
         eventSourceARN: r.eventSourceARN,
       }));
     const backoff = options.retryBackoff === true ? {} : options.retryBackoff;
@@ -367,6 +367,12 @@ export async function processBatch<T = unknown>(
       })),
     );
   return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.messageId })) };
+}
+
+/** How many times a record has been received, this time included. */
+function receiveCountOf(record: SQSRecord): number {
+  const count = record.attributes.ApproximateReceiveCount;
+  return count ? Number(count) : 1;
 }
 
 /**

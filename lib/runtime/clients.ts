@@ -1,6 +1,6 @@
 /**
- * The one place SDK clients are configured and built: the runtime, the CLI and the tests all come here, so a
- * handler talks to real AWS, LocalStack or the embedded emulator by environment alone.
+ * The one place SDK clients are configured and built: the runtime, the tests and the benchmarks come here (the
+ * CLI's SDK commands will too), so a handler talks to real AWS, LocalStack or the embedded emulator by environment alone.
  *
  * Target resolution, first match wins:
  * 1. `endpoint` given in the options: that endpoint (the embedded emulator, or any SQS/SNS-compatible server);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { backoffDelay, type RetryBackoffOptions } from './backoff.js';
+export { backoffDelay, RETRY_BACKOFF_DEFAULTS, type RetryBackoffOptions } from './backoff.js';
 export {
   type BatchConsumerOptions,
   type BatchSummary,

@@ -207,7 +207,7 @@ export class MessageProducer {
     messages.forEach((message, index) => {
       try {
         const entry = this.prepare(service, fifo, message, index);
-        if (entry.payload === undefined && this.mustOffload(service, entry)) toOffload.push(entry);
+        if (this.mustOffload(service, entry)) toOffload.push(entry);
         prepared.push(entry);
       } catch (error) {
         results[index] = {
