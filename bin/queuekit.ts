@@ -1,12 +1,17 @@
 #!/usr/bin/env -S npx tsx
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import '../lib/local/quiet-warnings.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { checkTemplates } from '../lib/constructs/rules/check.js';
 import { formatReportText } from '../lib/constructs/rules/report-text.js';
 import { TOPOLOGY_RULES } from '../lib/constructs/rules/rules.js';
 import { TemplateLoadError, TemplateSet } from '../lib/constructs/rules/template-set.js';
+import { registerDevCommand } from '../lib/local/commands/dev.js';
+import { registerGraphCommand } from '../lib/local/commands/graph.js';
+import { registerInvokeCommand } from '../lib/local/commands/invoke.js';
+import { registerPeekCommand } from '../lib/local/commands/peek.js';
+import { registerRedriveCommand } from '../lib/local/commands/redrive.js';
+import { registerSendCommand } from '../lib/local/commands/send.js';
+import { registerTraceCommand } from '../lib/local/commands/trace.js';
 
 const program = new Command()
   .name('queuekit')
@@ -58,33 +63,14 @@ program
       console.log(`${r.severity.padEnd(7)} ${r.id}\n        ${r.description}\n        fix: ${r.fix}`);
   });
 
-program
-  .command('dev')
-  .description(
-    'Synthesize the app in cdk.json and check it. (Provisioning it locally and running its handlers comes with the local runner.)',
-  )
-  .option('--assembly <dir>', 'use an existing cloud assembly instead of synthesizing')
-  .action((options: { assembly?: string }) => {
-    let assembly = options.assembly;
-    if (!assembly) {
-      if (!existsSync(resolve('cdk.json'))) {
-        console.error(
-          'queuekit dev: no cdk.json here. Fix: run it from a CDK app folder, or pass --assembly <cdk.out>.',
-        );
-        process.exit(2);
-      }
-      const synth = spawnSync('npx', ['cdk', 'synth', '--quiet'], { stdio: 'inherit' });
-      if (synth.status !== 0) process.exit(synth.status ?? 1);
-      assembly = 'cdk.out';
-    }
-    const report = checkTemplates(TemplateSet.load(assembly));
-    console.log(formatReportText(report));
-    console.log(
-      '\nqueuekit dev: the app is synthesized and checked. Running it locally (queues and topics on the embedded ' +
-        'emulator or LocalStack, handlers in-process) is not built yet: it is the "Local runner" issue. ' +
-        "Meanwhile 'npm test' runs the integration suite on the embedded emulator.",
-    );
-    process.exitCode = report.errors > 0 ? 1 : 0;
-  });
+registerDevCommand(program);
+registerGraphCommand(program);
+registerTraceCommand(program);
+
+// SDK commands against the local runner (.queuekit/outputs.json), an endpoint or AWS: lib/local/commands/.
+registerSendCommand(program);
+registerPeekCommand(program);
+registerRedriveCommand(program);
+registerInvokeCommand(program);
 
 await program.parseAsync();

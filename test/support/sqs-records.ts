@@ -4,56 +4,14 @@
  *
  * @module
  */
-import type { Message } from '@aws-sdk/client-sqs';
-import type { SQSEvent, SQSMessageAttributes, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
-
-function must<T>(value: T | undefined | null, what: string): T {
-  if (value === undefined || value === null) throw new Error(`missing ${what}`);
-  return value;
-}
-
-const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 
 /**
  * Maps a message from ReceiveMessage (requested with all system and message attributes) to the record Lambda's
- * SQS event source mapping hands a function: camelCase fields, binary values base64-encoded, the list fields
- * present but empty, FIFO attributes only on FIFO messages.
+ * SQS event source mapping hands a function. The local runner's own mapping (lib/local/sqs-event.ts), so tests
+ * and the runner build records the same way.
  */
-export function toSqsRecord(message: Message, queue: { readonly arn: string }, region: string): SQSRecord {
-  const system = message.Attributes ?? {};
-  const attributes: SQSRecordAttributes = {
-    ApproximateReceiveCount: must(system.ApproximateReceiveCount, 'ApproximateReceiveCount'),
-    SentTimestamp: must(system.SentTimestamp, 'SentTimestamp'),
-    SenderId: must(system.SenderId, 'SenderId'),
-    ApproximateFirstReceiveTimestamp: must(system.ApproximateFirstReceiveTimestamp, 'ApproximateFirstReceiveTimestamp'),
-    ...(system.AWSTraceHeader ? { AWSTraceHeader: system.AWSTraceHeader } : {}),
-    ...(system.SequenceNumber ? { SequenceNumber: system.SequenceNumber } : {}),
-    ...(system.MessageGroupId ? { MessageGroupId: system.MessageGroupId } : {}),
-    ...(system.MessageDeduplicationId ? { MessageDeduplicationId: system.MessageDeduplicationId } : {}),
-  };
-  const messageAttributes: SQSMessageAttributes = {};
-  for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
-    messageAttributes[name] = {
-      dataType: must(value.DataType, `DataType of ${name}`),
-      ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
-      ...(value.BinaryValue !== undefined ? { binaryValue: base64(value.BinaryValue) } : {}),
-      stringListValues: value.StringListValues ?? [],
-      binaryListValues: (value.BinaryListValues ?? []).map(base64),
-    };
-  }
-  return {
-    messageId: must(message.MessageId, 'MessageId'),
-    receiptHandle: must(message.ReceiptHandle, 'ReceiptHandle'),
-    body: must(message.Body, 'Body'),
-    attributes,
-    messageAttributes,
-    md5OfBody: must(message.MD5OfBody, 'MD5OfBody'),
-    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
-    eventSource: 'aws:sqs',
-    eventSourceARN: queue.arn,
-    awsRegion: region,
-  };
-}
+export { toSqsRecord } from '../../lib/local/sqs-event.js';
 
 /** Options of a hand-built record. */
 export interface RecordSpec {
