@@ -43,24 +43,16 @@ import {
   classifyAwsRequest,
   MAX_CLASSIFIED_BODY_BYTES,
 } from './aws-request.js';
-import { LocalRunnerError } from './errors.js';
+import { AwsGatewayError } from './errors.js';
 import type { FlowEvent } from './flow-events.js';
+import {
+  LAMBDA_ASYNC_PAYLOAD_LIMIT_BYTES,
+  LAMBDA_ASYNC_RETRIES,
+  LAMBDA_LOG_TAIL_BYTES,
+  LAMBDA_RESPONSE_LIMIT_BYTES,
+  LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES,
+} from './limits.js';
 import type { PermissionCheck } from './permission-check.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Limits (AWS Lambda Developer Guide, quotas; checked 2026)
-// ---------------------------------------------------------------------------------------------------------------
-
-/** Lambda: largest synchronous (`RequestResponse`) invocation payload, request and response, in bytes (6 MB). */
-export const LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES = 6_291_456;
-/** Lambda: the response limit as Lambda's `Function.ResponseSizeTooLarge` message states it. */
-export const LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556;
-/** Lambda: largest asynchronous (`Event`) invocation payload, in bytes (1 MB since Oct 2025; was 256 KB). */
-export const LAMBDA_ASYNC_PAYLOAD_LIMIT_BYTES = 1_048_576;
-/** Lambda: `X-Amz-Log-Result` holds the last 4 KB of the invocation's log. */
-export const LAMBDA_LOG_TAIL_BYTES = 4096;
-/** Lambda: an asynchronous invocation that fails is retried twice more. */
-export const LAMBDA_ASYNC_RETRIES = 2;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types
@@ -203,11 +195,6 @@ export interface AwsGateway {
   readonly endpoint: string;
   /** Stops listening, closes open connections and cancels pending `Event` retries. */
   close(): Promise<void>;
-}
-
-/** The gateway could not start (bad target URL, port in use). */
-export class AwsGatewayError extends LocalRunnerError {
-  override name = 'AwsGatewayError';
 }
 
 // ---------------------------------------------------------------------------------------------------------------

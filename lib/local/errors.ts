@@ -28,3 +28,8 @@ export class TargetError extends LocalRunnerError {
 export class UsageError extends LocalRunnerError {
   override name = 'UsageError';
 }
+
+/** The AWS gateway could not start (bad target URL, port in use). */
+export class AwsGatewayError extends LocalRunnerError {
+  override name = 'AwsGatewayError';
+}

@@ -184,9 +184,9 @@ function failureOutcome(reason: 'error' | 'timeout' | 'crash'): AttemptOutcome {
   return reason === 'timeout' ? 'timed-out' : reason === 'crash' ? 'crashed' : 'failed';
 }
 
-/** Payload bytes one record adds: its body as a JSON string, its attributes, the rest of the record. */
-function recordBytes(message: Message): number {
-  let bytes = RECORD_OVERHEAD_BYTES + Buffer.byteLength(JSON.stringify(message.Body ?? ''));
+/** Payload bytes of a record besides its body: attributes (names, values, base64 binaries) and the fixed part. */
+function attributeBytes(message: Message): number {
+  let bytes = RECORD_OVERHEAD_BYTES;
   const attributes = message.MessageAttributes;
   if (attributes !== undefined) {
     for (const name in attributes) {
@@ -196,6 +196,41 @@ function recordBytes(message: Message): number {
     }
   }
   return bytes;
+}
+
+/** A body's bytes in the event JSON (escaped, UTF-8). */
+const exactBodyBytes = (message: Message): number => Buffer.byteLength(JSON.stringify(message.Body ?? ''));
+/** At most 6 bytes per UTF-16 unit once escaped (`\u001f`): a bound that costs nothing to compute. */
+const bodyBytesBound = (message: Message): number => (message.Body?.length ?? 0) * 6;
+
+/**
+ * Records gathered for one invocation, with their trace ids (computed once per delivery) and payload size. The size
+ * is a cheap upper bound until that bound could cross the 6 MB limit, exact from then on.
+ */
+class Batch {
+  readonly messages: Message[] = [];
+  readonly traceIds: string[] = [];
+  bytes = 0;
+  exact = false;
+
+  add(message: Message, traceId: string | undefined, bytes: number): void {
+    this.messages.push(message);
+    if (traceId !== undefined) this.traceIds.push(traceId);
+    this.bytes += bytes;
+  }
+
+  /** The bytes `message` adds, or `undefined` when it would take the batch past the payload limit. */
+  fits(message: Message): number | undefined {
+    if (!this.exact) {
+      const bound = bodyBytesBound(message) + attributeBytes(message);
+      if (this.bytes + bound <= ESM_MAX_PAYLOAD_BYTES) return bound;
+      this.exact = true;
+      this.bytes = 0;
+      for (const m of this.messages) this.bytes += exactBodyBytes(m) + attributeBytes(m);
+    }
+    const bytes = exactBodyBytes(message) + attributeBytes(message);
+    return this.bytes + bytes <= ESM_MAX_PAYLOAD_BYTES || this.messages.length === 0 ? bytes : undefined;
+  }
 }
 
 /** Polls one queue for one function. See the module docs. */
@@ -263,15 +298,15 @@ export class EventSourcePoller {
   }
 
   private async poll(): Promise<void> {
-    let carry: Message[] | undefined;
+    let carry: Batch | undefined;
     let deleting: Promise<void> | undefined;
     try {
       while (!this.stopping || carry !== undefined) {
-        const batch = carry ?? [];
+        const batch = carry ?? new Batch();
         carry = undefined;
         const { full, overflow } = await this.gather(batch);
         carry = overflow;
-        if (batch.length === 0) {
+        if (batch.messages.length === 0) {
           // An empty long poll: fewer pollers are enough.
           if (this.pollers > this.initialPollers) return;
           continue;
@@ -286,16 +321,15 @@ export class EventSourcePoller {
     }
   }
 
-  /** Fills `batch` per the batch size, window and payload limit. */
-  private async gather(batch: Message[]): Promise<{ full: boolean; overflow: Message[] | undefined }> {
+  /** Fills `batch` per the batch size, the window and the payload limit; what does not fit starts the next one. */
+  private async gather(batch: Batch): Promise<{ full: boolean; overflow: Batch | undefined }> {
     const signal = this.abort.signal;
-    let bytes = 0;
-    for (const m of batch) bytes += recordBytes(m);
-    let windowEnd = batch.length > 0 ? Date.now() + this.windowMs : undefined;
+    const tracing = this.options.onEvent !== undefined;
+    let windowEnd = batch.messages.length > 0 ? Date.now() + this.windowMs : undefined;
     let full = false;
     let failures = 0;
-    while (batch.length < this.batchSize && !this.stopping) {
-      const want = Math.min(SQS_MAX_RECEIVE, this.batchSize - batch.length);
+    while (batch.messages.length < this.batchSize && !this.stopping) {
+      const want = Math.min(SQS_MAX_RECEIVE, this.batchSize - batch.messages.length);
       let wait = SQS_MAX_WAIT_SECONDS;
       if (windowEnd !== undefined) {
         const left = windowEnd - Date.now();
@@ -313,27 +347,28 @@ export class EventSourcePoller {
         continue;
       }
       if (received.length === want) full = true;
-      let overflow: Message[] | undefined;
+      let overflow: Batch | undefined;
       for (let i = 0; i < received.length; i++) {
         const message = received[i] as Message;
-        this.received(message);
-        const size = recordBytes(message);
-        if (overflow !== undefined || (bytes + size > ESM_MAX_PAYLOAD_BYTES && batch.length > 0)) {
-          overflow ??= [];
-          overflow.push(message);
-        } else {
-          bytes += size;
-          batch.push(message);
+        const traceId = tracing ? this.received(message) : undefined;
+        this.inFlight++;
+        const bytes = overflow === undefined ? batch.fits(message) : undefined;
+        if (bytes !== undefined) batch.add(message, traceId, bytes);
+        else {
+          overflow ??= new Batch();
+          overflow.add(message, traceId, overflow.fits(message) ?? 0);
         }
       }
       if (overflow !== undefined) return { full: true, overflow };
-      if (batch.length === 0) {
+      if (batch.messages.length === 0) {
         if (wait === SQS_MAX_WAIT_SECONDS) break; // an empty long poll: let the caller rebalance pollers
         continue;
       }
       if (this.windowMs === 0) break;
       if (windowEnd === undefined) windowEnd = Date.now() + this.windowMs;
-      else if (received.length === 0 && wait === 0) await sleep(Math.min(WINDOW_POLL_PAUSE_MS, windowEnd - Date.now()));
+      else if (received.length === 0 && wait === 0) {
+        await sleep(Math.min(WINDOW_POLL_PAUSE_MS, windowEnd - Date.now()), signal);
+      }
     }
     return { full, overflow: undefined };
   }
@@ -349,33 +384,30 @@ export class EventSourcePoller {
     return Messages ?? [];
   }
 
-  private received(message: Message): void {
-    this.inFlight++;
-    const onEvent = this.options.onEvent;
-    if (onEvent === undefined) return;
+  /** Emits `received`; returns the delivery's trace id. */
+  private received(message: Message): string {
+    const { queue, messageIdOf, onEvent } = this.options;
+    const traceId = messageIdOf !== undefined ? messageIdOf(queue, message) : (message.MessageId ?? '');
     const system = message.Attributes;
     const groupId = system?.MessageGroupId;
-    onEvent({
+    onEvent?.({
       type: 'received',
       at: Date.now(),
-      messageId: this.traceId(message),
+      messageId: traceId,
       deliveryId: message.MessageId ?? '',
-      queue: this.options.queue.displayName,
+      queue: queue.displayName,
       receiveCount: Number(system?.ApproximateReceiveCount ?? 1),
       ...(groupId !== undefined ? { groupId } : {}),
     });
-  }
-
-  private traceId(message: Message): string {
-    const messageIdOf = this.options.messageIdOf;
-    return messageIdOf !== undefined ? messageIdOf(this.options.queue, message) : (message.MessageId ?? '');
+    return traceId;
   }
 
   /** Invokes the function with one batch; returns the deletes of what succeeded, under way. */
-  private async process(batch: Message[]): Promise<{ deleting: Promise<void> | undefined }> {
+  private async process(batch: Batch): Promise<{ deleting: Promise<void> | undefined }> {
     const { queue, region, fn } = this.options;
-    const records: SQSRecord[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) records[i] = toSqsRecord(batch[i] as Message, queue, region);
+    const messages = batch.messages;
+    const records: SQSRecord[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) records[i] = toSqsRecord(messages[i] as Message, queue, region);
 
     let groups: string[] | undefined;
     if (this.fifo) {
@@ -428,7 +460,9 @@ export class EventSourcePoller {
       const recordFailed = failed === ALL || failed?.has(record.messageId) === true;
       if (!recordFailed) toDelete.push(i);
       else this.inFlight--;
-      this.settled(batch[i] as Message, record, result, verdict, recordFailed, end);
+      if (this.options.onEvent !== undefined) {
+        this.settled(batch.traceIds[i] as string, record, result, verdict, recordFailed, end);
+      }
     }
 
     if (toDelete.length === 0) {
@@ -448,7 +482,7 @@ export class EventSourcePoller {
 
   /** Events of one record after the attempt: the attempt, and for a failure what comes next. */
   private settled(
-    message: Message,
+    messageId: string,
     record: SQSRecord,
     result: InvokeResult,
     verdict: Verdict,
@@ -457,7 +491,6 @@ export class EventSourcePoller {
   ): void {
     const onEvent = this.options.onEvent;
     if (onEvent === undefined) return;
-    const messageId = this.traceId(message);
     const queue = this.options.queue;
     const receiveCount = Number(record.attributes.ApproximateReceiveCount);
     const error =
@@ -502,7 +535,7 @@ export class EventSourcePoller {
   }
 
   /** Deletes `indexes` of the batch, 10 per call, retrying failed entries; emits `deleted` for each. */
-  private async deleteRecords(batch: Message[], records: SQSRecord[], indexes: number[], attemptEnd: number) {
+  private async deleteRecords(batch: Batch, records: SQSRecord[], indexes: number[], attemptEnd: number) {
     const { sqs, queue, onEvent } = this.options;
     for (let start = 0; start < indexes.length; start += SQS_MAX_RECEIVE) {
       let entries: DeleteMessageBatchRequestEntry[] = [];
@@ -524,7 +557,7 @@ export class EventSourcePoller {
             onEvent({
               type: 'deleted',
               at: Date.now(),
-              messageId: this.traceId(batch[i] as Message),
+              messageId: batch.traceIds[i] as string,
               deliveryId: record.messageId,
               queue: queue.displayName,
               latencyMs: attemptEnd - Number(record.attributes.SentTimestamp),

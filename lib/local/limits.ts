@@ -25,3 +25,16 @@ export const DEFAULT_LOCAL_CONCURRENCY = 10;
 
 /** Where `queuekit dev` writes outputs.json and the trace dump. */
 export const STATE_DIR = '.queuekit';
+
+// Lambda (AWS Lambda Developer Guide, quotas; checked 2026). Used by the AWS gateway's Invoke API.
+
+/** Lambda: largest synchronous (`RequestResponse`) invocation payload, request and response, in bytes (6 MB). */
+export const LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES = 6_291_456;
+/** Lambda: the response limit as Lambda's `Function.ResponseSizeTooLarge` message states it. */
+export const LAMBDA_RESPONSE_LIMIT_BYTES = 6_291_556;
+/** Lambda: largest asynchronous (`Event`) invocation payload, in bytes (1 MB since Oct 2025; was 256 KB). */
+export const LAMBDA_ASYNC_PAYLOAD_LIMIT_BYTES = 1_048_576;
+/** Lambda: `X-Amz-Log-Result` holds the last 4 KB of the invocation's log. */
+export const LAMBDA_LOG_TAIL_BYTES = 4096;
+/** Lambda: an asynchronous invocation that fails is retried twice more. */
+export const LAMBDA_ASYNC_RETRIES = 2;

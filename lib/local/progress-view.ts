@@ -4,7 +4,7 @@
  *
  * @module
  */
-import logUpdate from 'log-update';
+import { createLogUpdate } from 'log-update';
 import pc from 'picocolors';
 import type { FlowSnapshot } from './flow-events.js';
 import type { RunSummary } from './flow-recorder.js';
@@ -12,7 +12,7 @@ import type { RunSummary } from './flow-recorder.js';
 export interface ProgressViewOptions {
   /** First line: target and time scale. */
   readonly heading: string;
-  /** @default process.stdout.isTTY */
+  /** Redraw in place (on stderr, so stdout stays for `--json`). @default process.stderr.isTTY */
   readonly live?: boolean;
   /** Where plain lines go when not live. @default console.error */
   readonly write?: (line: string) => void;
@@ -72,15 +72,16 @@ export class ProgressView {
   private readonly live: boolean;
   private readonly write: (line: string) => void;
   private lastPlain = 0;
+  private readonly logUpdate = createLogUpdate(process.stderr);
 
   constructor(private readonly options: ProgressViewOptions) {
-    this.live = options.live ?? process.stdout.isTTY === true;
+    this.live = options.live ?? process.stderr.isTTY === true;
     this.write = options.write ?? ((line) => console.error(line));
   }
 
   update(snapshot: FlowSnapshot): void {
     if (this.live) {
-      logUpdate(renderProgress(this.options.heading, snapshot));
+      this.logUpdate(renderProgress(this.options.heading, snapshot));
       return;
     }
     if (snapshot.at - this.lastPlain < 3000) return;
@@ -102,12 +103,12 @@ export class ProgressView {
   /** Prints a line above the live table without tearing it. */
   log(line: string): void {
     if (this.live) {
-      logUpdate.clear();
+      this.logUpdate.clear();
       this.write(line);
     } else this.write(line);
   }
 
   done(): void {
-    if (this.live) logUpdate.done();
+    if (this.live) this.logUpdate.done();
   }
 }

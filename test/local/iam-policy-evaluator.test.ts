@@ -16,6 +16,8 @@ const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';
 const queue = (name: string) => `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`;
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/WorkerRole`;
+/** A policy variable as written in a policy: `variable('aws:PrincipalArn')` is `${aws:PrincipalArn}`. */
+const variable = (inner: string) => `\${${inner}}`;
 
 /** The context PermissionCheck gives every call. */
 const CONTEXT = {
@@ -237,7 +239,11 @@ const VARIABLES: Case[] = [
   {
     name: 'a policy variable in Resource is substituted from the context',
     policies: [
-      doc({ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::home/${aws:PrincipalAccount}/*' }),
+      doc({
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::home/${variable('aws:PrincipalAccount')}/*`,
+      }),
     ],
     request: { action: 's3:PutObject', resource: `arn:aws:s3:::home/${ACCOUNT}/notes.txt` },
     expected: 'Allowed',
@@ -245,34 +251,50 @@ const VARIABLES: Case[] = [
   {
     name: 'a substituted variable does not match another value',
     policies: [
-      doc({ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::home/${aws:PrincipalAccount}/*' }),
+      doc({
+        Effect: 'Allow',
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::home/${variable('aws:PrincipalAccount')}/*`,
+      }),
     ],
     request: { action: 's3:PutObject', resource: 'arn:aws:s3:::home/111122223333/notes.txt' },
     expected: 'ImplicitlyDenied',
   },
   {
-    name: '${aws:PrincipalArn} in a Resource',
-    policies: [doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::audit/${aws:PrincipalArn}' })],
+    name: `${variable('aws:PrincipalArn')} in a Resource`,
+    policies: [
+      doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::audit/${variable('aws:PrincipalArn')}` }),
+    ],
     request: { action: 's3:GetObject', resource: `arn:aws:s3:::audit/${ROLE_ARN}` },
     expected: 'Allowed',
   },
   {
     name: 'a variable without value or default matches nothing',
-    policies: [doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::t/${aws:PrincipalTag/team}/*' })],
+    policies: [
+      doc({
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: `arn:aws:s3:::t/${variable('aws:PrincipalTag/team')}/*`,
+      }),
+    ],
     request: { action: 's3:GetObject', resource: 'arn:aws:s3:::t/ops/a' },
     expected: 'ImplicitlyDenied',
   },
   {
     name: "a variable's default applies when the key is absent",
     policies: [
-      doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: "arn:aws:s3:::t/${aws:PrincipalTag/team, 'shared'}/*" }),
+      doc({
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: `arn:aws:s3:::t/${variable("aws:PrincipalTag/team, 'shared'")}/*`,
+      }),
     ],
     request: { action: 's3:GetObject', resource: 'arn:aws:s3:::t/shared/a' },
     expected: 'Allowed',
   },
   {
-    name: '${*} is a literal star, not a wildcard',
-    policies: [doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::b/${*}' })],
+    name: `${variable('*')} is a literal star, not a wildcard`,
+    policies: [doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::b/${variable('*')}` })],
     request: { action: 's3:GetObject', resource: 'arn:aws:s3:::b/anything' },
     expected: 'ImplicitlyDenied',
   },
@@ -281,7 +303,11 @@ const VARIABLES: Case[] = [
     policies: [
       {
         Statement: [
-          { Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::home/${aws:PrincipalAccount}/*' },
+          {
+            Effect: 'Allow',
+            Action: 's3:PutObject',
+            Resource: `arn:aws:s3:::home/${variable('aws:PrincipalAccount')}/*`,
+          },
         ],
       },
     ],
@@ -361,7 +387,11 @@ const CONDITIONS: Case[] = [
   {
     name: 'a policy variable in a condition value',
     policies: [
-      doc(allowIf({ StringEquals: { 'aws:PrincipalArn': 'arn:aws:iam::${aws:PrincipalAccount}:role/WorkerRole' } })),
+      doc(
+        allowIf({
+          StringEquals: { 'aws:PrincipalArn': `arn:aws:iam::${variable('aws:PrincipalAccount')}:role/WorkerRole` },
+        }),
+      ),
     ],
     expected: 'Allowed',
   },
@@ -496,6 +526,11 @@ const CONDITIONS: Case[] = [
     name: 'ForAllValues: a subset holds',
     policies: [doc(allowIf({ 'ForAllValues:StringEquals': { 'aws:TagKeys': ['env', 'team'] } }))],
     context: { 'aws:TagKeys': ['team'] },
+    expected: 'Allowed',
+  },
+  {
+    name: 'ForAllValues: an absent key holds (IAM: "also returns true if there are no context keys")',
+    policies: [doc(allowIf({ 'ForAllValues:StringEquals': { 'aws:TagKeys': ['env', 'team'] } }))],
     expected: 'Allowed',
   },
   {

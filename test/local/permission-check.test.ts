@@ -1,6 +1,6 @@
 /**
  * PermissionCheck: a function's execution role decides what it may call, as IAM decides for identity policies
- * (evaluated by iam-simulate): action and resource wildcards, Deny over Allow, NotAction/NotResource, conditions,
+ *: action and resource wildcards, Deny over Allow, NotAction/NotResource, conditions,
  * no role → nothing allowed, services we do not check → allowed. Messages have AWS's shape.
  */
 import { describe, expect, it } from 'vitest';

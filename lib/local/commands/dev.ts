@@ -6,7 +6,7 @@
  * @module
  */
 import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { watch } from 'chokidar';
 import { type Command, InvalidArgumentError, Option } from 'commander';
@@ -16,6 +16,7 @@ import { loadAppModel } from '../app-model-loader.js';
 import { readCloudAssembly } from '../cloud-assembly.js';
 import { LocalRunnerError } from '../errors.js';
 import type { RunSummary } from '../flow-recorder.js';
+import { STATE_DIR } from '../limits.js';
 import { LocalRunner } from '../local-runner.js';
 import { ProgressView, renderSummary } from '../progress-view.js';
 import { defaultPlan, driveScenario, type ScenarioDefinition } from '../scenario.js';
@@ -36,6 +37,7 @@ export interface DevOptions {
   readonly lambdaPort?: number;
   readonly dashboardPort?: number;
   readonly drainTimeout: number;
+  readonly stateDir: string;
 }
 
 /** The scenario's time scale when none is given: a 180 s visibility timeout becomes 2 s, so poison messages reach their DLQ in seconds. */
@@ -90,6 +92,7 @@ export function registerDevCommand(program: Command): void {
       'port of the live page (default: any free port)',
       wholePositive('--dashboard-port'),
     )
+    .option('--state-dir <dir>', 'where outputs.json and traces.json go', STATE_DIR)
     .addOption(
       new Option('--drain-timeout <seconds>', 'how long to wait for the last messages after the scenario')
         .argParser(positive('--drain-timeout'))
@@ -165,6 +168,7 @@ export async function runDev(options: DevOptions): Promise<number> {
     maxConcurrency: options.maxConcurrency,
     lambdaPort: options.lambdaPort,
     dashboardPort: options.dashboardPort,
+    stateDir: options.stateDir,
     onNotice: err,
   });
   const m = runner.model;
@@ -176,7 +180,7 @@ export async function runDev(options: DevOptions): Promise<number> {
       `  endpoint        ${runner.target.endpoint}`,
       `  Lambda API      ${runner.lambdaEndpoint}`,
       `  live page       ${runner.dashboardUrl}`,
-      '  outputs         .queuekit/outputs.json',
+      `  outputs         ${join(options.stateDir, 'outputs.json')}`,
       ...(m.unemulated.length
         ? [`  not emulated    ${m.unemulated.map((u) => `${u.type} ×${u.paths.length}`).join(', ')}`]
         : []),
