@@ -81,9 +81,11 @@ function constructPath(resource: TemplateResource, logicalId: string): string {
 }
 
 /** Display names: the path without its stack and a trailing default-child segment, made unique per kind. */
-function displayNames(entries: readonly { key: string; path: string; stackName: string; kind: string }[]) {
+function displayNames(entries: readonly { key: string; path: string; stackIds: string[]; kind: string }[]) {
   const trimmed = entries.map((e) => {
-    let name = e.path.startsWith(`${e.stackName}/`) ? e.path.slice(e.stackName.length + 1) : e.path;
+    // The path starts with the stack's construct id, which is not its deployed name when the app sets `stackName`.
+    const prefix = e.stackIds.find((id) => e.path.startsWith(`${id}/`));
+    let name = prefix ? e.path.slice(prefix.length + 1) : e.path;
     const trimmedChild = name.replace(/\/(Queue|Topic|Function)$/, '');
     if (trimmedChild.length > 0) name = trimmedChild;
     return { ...e, name };
@@ -142,7 +144,7 @@ export async function loadAppModel(assembly: CloudAssembly, options: LoadOptions
         .map(([id, r]) => ({
           key: `${stack.stackName}/${id}`,
           path: constructPath(r, id),
-          stackName: stack.stackName,
+          stackIds: [stack.id, stack.stackName],
           kind: r.Type,
         })),
     ),

@@ -398,6 +398,7 @@ export class EventSourcePoller {
       queue: queue.displayName,
       receiveCount: Number(system?.ApproximateReceiveCount ?? 1),
       ...(groupId !== undefined ? { groupId } : {}),
+      ...(system?.SequenceNumber !== undefined ? { sequenceNumber: system.SequenceNumber } : {}),
     });
     return traceId;
   }

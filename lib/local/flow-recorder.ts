@@ -189,7 +189,14 @@ export class FlowRecorder {
   }
 
   /** Records one event: trace, counters, settlement. */
-  record(event: FlowEvent): void {
+  record(recorded: FlowEvent): void {
+    let event = recorded;
+    // A raw delivery's trace id is taken at receive time: when its publish record linked it since (an orphan),
+    // its later events still carry the delivery id and must count for the publish.
+    if ('deliveryId' in event && event.messageId === event.deliveryId) {
+      const linked = this.deliveries.get(event.deliveryId);
+      if (linked !== undefined && linked !== event.messageId) event = { ...event, messageId: linked };
+    }
     this.trace_(event);
     switch (event.type) {
       case 'published':

@@ -283,7 +283,7 @@ export class FunctionHost {
    * all {@link maxEnvironments} are busy, creating one (a cold start) when fewer exist. Resolves with the
    * response or the error; never rejects for anything the function does.
    *
-   * @throws Error when the host is closed
+   * @throws LocalRunnerError when the host is closed
    */
   async invoke(payload: unknown, options: InvokeOptions = {}): Promise<InvokeResult> {
     if (this.closing) {
@@ -402,8 +402,8 @@ export class FunctionHost {
       stderr: true,
       name: `${this.fn.displayName} environment ${this.nextId}`,
       resourceLimits: {
-        // The Node.js runtime's bootstrap gives V8's old space the memory size minus a 1/64 share for the new space.
-        maxOldGenerationSizeMb: Math.max(16, this.fn.memoryMb - Math.floor(this.fn.memoryMb / 64)),
+        // As the Node.js runtime's bootstrap does: --max-old-space-size = memory − memory/10 (the new space's share).
+        maxOldGenerationSizeMb: Math.max(16, this.fn.memoryMb - Math.floor(this.fn.memoryMb / 10)),
       },
     });
     let exited!: () => void;

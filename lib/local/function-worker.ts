@@ -1,6 +1,6 @@
 /**
  * One Lambda execution environment, as a worker thread: what the Node.js Lambda runtime (the runtime interface
- * client) does inside a sandbox, minus the HTTP runtime API. Started by {@link FunctionHost}
+ * client) does inside a sandbox, minus the HTTP runtime API. Started by FunctionHost
  * (function-host.ts), never imported.
  *
  * - Init: loads the handler the way the Node.js 22 runtime does (`<moduleRoot>/<module>.<export.path>`: the file
@@ -17,13 +17,14 @@
  * - Logs: `process.stdout` / `process.stderr` writes (and so `console.*` and Powertools Logger) are captured line by
  *   line and posted to the host with the request id they belong to; nothing reaches the terminal.
  *
- * This file runs with Node's own TypeScript type stripping (no loader) so the environment loads nothing but the
- * function's code: erasable syntax only, no imports of project modules (type imports are fine).
+ * The host runs this file without any loader (compiled once to a temporary .mjs, or by Node's own type stripping), so
+ * the environment loads nothing but the function's code: erasable syntax only, and no imports of project modules
+ * (type imports are fine).
  *
  * @module
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire, registerHooks } from 'node:module';
+import * as nodeModule from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -215,7 +216,7 @@ process.on('unhandledRejection', (reason) => {
 // ---------------------------------------------------------------------------------------------------------------
 // Loading the handler (Node.js 22 runtime rules)
 
-const requireFrom = createRequire(import.meta.url);
+const requireFrom = nodeModule.createRequire(import.meta.url);
 
 function hasPackageJsonTypeModule(folder: string): boolean {
   if (folder.endsWith(`${path.sep}node_modules`)) return false;
@@ -246,6 +247,8 @@ function isNotFound(error: unknown): boolean {
 
 /** Lets bundles that leave `@aws-sdk/*` external load, as the Lambda runtime provides the SDK v3. */
 function provideAwsSdk(from: string): void {
+  // Node 22.15+; older versions run without it (the code folder must then resolve the SDK itself).
+  const registerHooks = (nodeModule as Partial<typeof nodeModule>).registerHooks;
   if (typeof registerHooks !== 'function') return;
   registerHooks({
     resolve(specifier, context, nextResolve) {

@@ -186,8 +186,10 @@ export class LocalRunner {
         timeScale: this.timeScale,
         maxConcurrency,
         invoke: (event, o) => this.invoke(fn, event, undefined, o.deadlineMs),
+        deadLetterQueue: this.model.queues.find((q) => q.arn === queue.deadLetter?.arn),
         messageIdOf: (q, m) => this.recorder.messageIdOf(q, m),
         onEvent: (e) => this.recorder.record(e),
+        onError: (error, during) => notice(`${mapping.displayName}: ${during} failed: ${(error as Error).message}`),
       });
       this.pollers.push(poller);
       poller.start();

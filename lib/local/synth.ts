@@ -68,6 +68,12 @@ export function assemblyIsFresh(app: CdkAppConfig): boolean {
   return existsSync(manifest) && statSync(manifest).mtimeMs > newestSourceTime(app);
 }
 
+/**
+ * What the CDK CLI adds to every app's context: without it the templates carry no `aws:cdk:path` and no
+ * `aws:asset:path` metadata, and the runner could neither name resources nor find any function's code.
+ */
+const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true } as const;
+
 export interface SynthResult {
   readonly assembly: string;
   /** False when the assembly was fresh and reused. */
@@ -89,7 +95,11 @@ export async function synthesize(
     const child = spawn(app.app, {
       cwd: app.directory,
       shell: true,
-      env: { ...process.env, CDK_OUTDIR: app.outdir, CDK_CONTEXT_JSON: JSON.stringify(app.context) },
+      env: {
+        ...process.env,
+        CDK_OUTDIR: app.outdir,
+        CDK_CONTEXT_JSON: JSON.stringify({ ...CLI_CONTEXT, ...app.context }),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (chunk: Buffer) => {

@@ -555,6 +555,26 @@ describe('batching', () => {
     expect(sizes).toEqual([25]);
   });
 
+  it('keeps an invocation within 6 MB of payload, counting bodies as they are escaped in the event JSON', async () => {
+    const tq = await resources.createQueue('six-mb');
+    // 600,000 quotes: 600 kB on the queue, 1.2 MB once escaped in the event. Five fit in 6 MB, six do not.
+    const body = '"'.repeat(600_000);
+    for (let i = 0; i < 8; i++) await sqs.send(new SendMessageCommand({ QueueUrl: tq.url, MessageBody: body }));
+    const sizes: number[] = [];
+    const payloads: number[] = [];
+    const run = startPoller(
+      localQueue('six-mb', tq),
+      inProcess((event) => {
+        sizes.push(event.Records.length);
+        payloads.push(Buffer.byteLength(JSON.stringify(event)));
+      }),
+      { maxConcurrency: 1 },
+    );
+    await until('8 deletes', () => run.of('deleted').length === 8);
+    expect(sizes).toEqual([5, 3]);
+    for (const bytes of payloads) expect(bytes).toBeLessThanOrEqual(6_291_456);
+  });
+
   it('window 0: invokes with what one receive returned', async () => {
     const tq = await resources.createQueue('no-window');
     const sizes: number[] = [];

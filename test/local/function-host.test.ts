@@ -5,6 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { transformSync } from 'esbuild';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalFunction } from '../../lib/local/app-model.js';
 import {
@@ -318,6 +319,37 @@ describe('handler styles', () => {
     writeFileSync(join(cjsDir, 'other.cjs'), 'module.exports = { nested: { handler: async () => "nested" } };');
     expect(succeeded(await host('index.handler', { codeDir: cjsDir }).invoke({}))).toEqual({ style: 'function' });
     expect(succeeded(await host('other.nested.handler', { codeDir: cjsDir }).invoke({}))).toBe('nested');
+  });
+});
+
+describe('what the Node.js runtime provides', () => {
+  it('the AWS SDK v3, for bundles that leave @aws-sdk/* external, even outside this project', async () => {
+    const dir = join(root, 'asset.sdk');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'index.mjs'),
+      "import { SQSClient } from '@aws-sdk/client-sqs';\nexport const handler = async () => typeof SQSClient;\n",
+    );
+    expect(succeeded(await host('index.handler', { codeDir: dir }).invoke({}))).toBe('function');
+    writeFileSync(join(dir, 'other.mjs'), "import 'left-pad-not-installed';\nexport const handler = async () => 1;\n");
+    const missing = failed(await host('other.handler', { codeDir: dir }).invoke({}));
+    expect(missing.errorMessage).toContain('left-pad-not-installed');
+  });
+
+  it('source-mapped stack traces when the function sets NODE_OPTIONS=--enable-source-maps', async () => {
+    const dir = join(root, 'asset.maps');
+    mkdirSync(dir);
+    const { code } = transformSync(
+      'type Order = { id?: string };\nexport const handler = async (order: Order) => {\n  if (!order.id) {\n    throw new Error("no id");\n  }\n};\n',
+      { loader: 'ts', format: 'esm', sourcemap: 'inline', sourcefile: 'src/orders.ts', minify: true },
+    );
+    writeFileSync(join(dir, 'index.mjs'), code);
+    const mapped = failed(
+      await host('index.handler', { codeDir: dir, environment: { NODE_OPTIONS: '--enable-source-maps' } }).invoke({}),
+    );
+    expect(mapped.stackTrace.join('\n')).toMatch(/src\/orders\.ts:4/);
+    const raw = failed(await host('index.handler', { codeDir: dir }).invoke({}));
+    expect(raw.stackTrace.join('\n')).not.toContain('orders.ts');
   });
 });
 
