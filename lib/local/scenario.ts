@@ -52,12 +52,18 @@ export function rateAt(plan: ScenarioPlan, elapsedMs: number): number {
   return s >= steadyBeforeBurstS && s < steadyBeforeBurstS + burstS ? plan.rate * burstFactor : plan.rate;
 }
 
-/** Request kinds, deterministic: every 1/poisonShare-th request is poison, and so on, spread evenly. */
+/**
+ * Request kinds, deterministic: every 1/poisonShare-th request is poison, and so on, spread evenly. A transient slot
+ * that falls on a poison request moves to the next request, so both shares hold (every 100th and every 50th
+ * collide on every other transient slot).
+ */
 export function kindOf(plan: ScenarioPlan, index: number): RequestKind {
   const poisonEvery = Math.round(1 / (plan.poisonShare ?? 0.01));
   const transientEvery = Math.round(1 / (plan.transientShare ?? 0.02));
-  if (index % poisonEvery === poisonEvery - 1) return 'poison';
-  if (index % transientEvery === transientEvery - 1) return 'transient-error';
+  const poison = (i: number) => i % poisonEvery === poisonEvery - 1;
+  const transientSlot = (i: number) => i >= 0 && i % transientEvery === transientEvery - 1;
+  if (poison(index)) return 'poison';
+  if (transientSlot(index) || (transientSlot(index - 1) && poison(index - 1))) return 'transient-error';
   return 'normal';
 }
 
