@@ -1,6 +1,7 @@
 import type { ScenarioDefinition } from '../lib/local/scenario.js';
 
-const ACCOUNTS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'];
+/** Billing entries are ordered per account (the FIFO message group): twenty accounts, twenty groups in parallel. */
+const ACCOUNTS = Array.from({ length: 20 }, (_, i) => `account-${String(i + 1).padStart(2, '0')}`);
 /** Job ids are unique per run: they are the billing FIFO's deduplication ids, and a persisted queue remembers them for 5 minutes. */
 const RUN = Date.now().toString(36);
 

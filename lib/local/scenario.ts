@@ -91,9 +91,12 @@ export async function driveScenario(
   let failedInvocations = 0;
   const errors: string[] = [];
   const inFlight = new Set<Promise<void>>();
+  let lastTick = started;
   while (sent < plan.requests && !signal?.aborted) {
     const tickStart = Date.now();
-    carry += (rateAt(plan, tickStart - started) * SCENARIO_SHAPE.tickMs) / 1000;
+    // Integrate the rate over the time that really passed: a tick the event loop delayed sends more, not less.
+    carry += (rateAt(plan, tickStart - started) * (tickStart - lastTick)) / 1000;
+    lastTick = tickStart;
     const count = Math.min(plan.requests - sent, Math.floor(carry));
     carry -= count;
     if (count > 0) {
