@@ -346,8 +346,8 @@ describe('driveScenario', () => {
     payload: (first, kinds) => ({ first, kinds }),
   };
 
-  it('sends exactly plan.requests requests, one invocation per tick carrying that tick’s requests', async () => {
-    // 1,000/s: 100 requests per 100 ms tick.
+  it('sends exactly plan.requests requests, one invocation per tick carrying the requests due since the last tick', async () => {
+    // 1,000/s: about 100 requests per 100 ms tick (more when the event loop delays a tick).
     const plan: ScenarioPlan = { rate: 1000, requests: 250, poisonShare: 0.1, transientShare: 0.5 };
     const payloads: { first: number; kinds: RequestKind[] }[] = [];
     const result = await driveScenario(definition, plan, async (payload) => {
@@ -356,7 +356,8 @@ describe('driveScenario', () => {
     });
     expect(result).toEqual({ requests: 250, invocations: payloads.length, failedInvocations: 0, errors: [] });
     expect(payloads.reduce((n, p) => n + p.kinds.length, 0)).toBe(250);
-    expect(payloads.map((p) => p.kinds.length).every((n) => n <= 100)).toBe(true);
+    expect(payloads.length).toBeGreaterThanOrEqual(2);
+    expect(payloads[0]?.kinds.length).toBeGreaterThan(0);
     // Contiguous indices, kinds as kindOf says.
     let next = 0;
     for (const p of payloads) {
