@@ -42,9 +42,11 @@ import {
   classificationNeedsBody,
   classifyAwsRequest,
   MAX_CLASSIFIED_BODY_BYTES,
+  safeDecodeURIComponent,
 } from './aws-request.js';
 import { AwsGatewayError } from './errors.js';
 import type { FlowEvent } from './flow-events.js';
+import type { InvokeResult } from './function-host.js';
 import {
   LAMBDA_ASYNC_PAYLOAD_LIMIT_BYTES,
   LAMBDA_ASYNC_RETRIES,
@@ -58,28 +60,7 @@ import type { PermissionCheck } from './permission-check.js';
 // Types
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The outcome of one invocation, as the local function host reports it. */
-export type InvokeResult =
-  | {
-      readonly requestId: string;
-      readonly ok: true;
-      /** What the handler returned (JSON-serializable). */
-      readonly result: unknown;
-      readonly durationMs: number;
-      /** The invocation's log lines. */
-      readonly logs: readonly string[];
-    }
-  | {
-      readonly requestId: string;
-      readonly ok: false;
-      readonly errorType: string;
-      readonly errorMessage: string;
-      readonly stackTrace: readonly string[];
-      readonly durationMs: number;
-      readonly logs: readonly string[];
-      /** `error`: the handler threw or rejected; `timeout`: it ran past its timeout; `crash`: its environment died. */
-      readonly reason: 'error' | 'timeout' | 'crash';
-    };
+export type { InvokeResult };
 
 /** A function the gateway can invoke. */
 export interface LambdaTarget {
@@ -519,7 +500,7 @@ class Gateway {
       lambdaError(
         400,
         'InvalidParameterValueException',
-        `1 validation error detected: Value '${decodeURIComponentSafe(raw)}' at 'functionName' failed to satisfy constraint: it must be a function name, a partial ARN (123456789012:function:name) or a function ARN, with an optional :qualifier`,
+        `1 validation error detected: Value '${safeDecodeURIComponent(raw)}' at 'functionName' failed to satisfy constraint: it must be a function name, a partial ARN (123456789012:function:name) or a function ARN, with an optional :qualifier`,
       );
       return;
     }
@@ -903,14 +884,6 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
 
 function xml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function decodeURIComponentSafe(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 function errorText(error: unknown): string {

@@ -490,8 +490,8 @@ function classifyS3(
 ): ClassifiedRequest {
   const method = rawMethod.toUpperCase() as S3Method;
   const slash = pathname.indexOf('/', 1);
-  const bucket = safeDecode(slash === -1 ? pathname.slice(1) : pathname.slice(1, slash));
-  const key = slash === -1 ? '' : safeDecode(pathname.slice(slash + 1));
+  const bucket = safeDecodeURIComponent(slash === -1 ? pathname.slice(1) : pathname.slice(1, slash));
+  const key = slash === -1 ? '' : safeDecodeURIComponent(pathname.slice(slash + 1));
   const base = {
     service: 's3' as const,
     protocol: 'rest-xml' as const,
@@ -561,7 +561,7 @@ function classifyS3(
   const extra: IamCheck[] = [];
   const copySource = headerOf(headers, 'x-amz-copy-source');
   if (method === 'PUT' && copySource !== undefined) {
-    const [sourcePath = '', sourceQuery = ''] = safeDecode(copySource).split('?');
+    const [sourcePath = '', sourceQuery = ''] = safeDecodeURIComponent(copySource).split('?');
     const source = sourcePath.replace(/^\//, '');
     const versioned = new URLSearchParams(sourceQuery).has('versionId');
     if (source !== '')
@@ -585,7 +585,7 @@ function classifyLambda(
   const method = rawMethod.toUpperCase();
   const segments = pathname.split('/').filter((p) => p !== '');
   // ['2015-03-31', 'functions', '<name>', 'invocations']
-  const rawName = segments[2] !== undefined ? safeDecode(segments[2]) : undefined;
+  const rawName = segments[2] !== undefined ? safeDecodeURIComponent(segments[2]) : undefined;
   const tail = segments.slice(3).join('/');
   const fn =
     rawName !== undefined ? parseFunctionReference(rawName, where, query.get('Qualifier') ?? undefined) : undefined;
@@ -670,7 +670,8 @@ function stringField(input: Record<string, unknown> | undefined, name: string): 
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function safeDecode(text: string): string {
+/** `decodeURIComponent`, or the text as is when it is not valid percent-encoding. */
+export function safeDecodeURIComponent(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
