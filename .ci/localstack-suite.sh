@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The LocalStack suite (`npm run test:localstack`): starts LocalStack in host mode (no Docker), bootstraps and
 # deploys the reference app's messaging stack with cdklocal, runs test/localstack against it, and stops
-# LocalStack again whatever happened. Set QUEUEKIT_LOCALSTACK_RUNNING=1 to use a LocalStack you started yourself
+# LocalStack again whatever happened. Then it runs the local runner's end-to-end suites (test/e2e) with
+# QUEUEKIT_TARGET=localstack: the runner provisions its fixture app on the same LocalStack through the SQS/SNS APIs. Set QUEUEKIT_LOCALSTACK_RUNNING=1 to use a LocalStack you started yourself
 # (Docker or not) at AWS_ENDPOINT_URL; it is then neither started nor stopped here. Extra arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,4 +29,10 @@ npx cdklocal bootstrap "aws://000000000000/${AWS_REGION}" --no-notices --output 
 npx cdklocal deploy QueuekitMessaging --require-approval never --no-notices --output "$out"
 echo "[localstack-suite] bootstrap + deploy took $(( $(date +%s) - start ))s"
 
-QUEUEKIT_ASSEMBLY="$out" npx vitest run --config vitest.localstack.config.ts "$@"
+# With QUEUEKIT_REPORT_DIR set (CI), each run also writes a JSON report there.
+reports() { [ -n "${QUEUEKIT_REPORT_DIR:-}" ] && echo "--reporter=default --reporter=json --outputFile=$QUEUEKIT_REPORT_DIR/$1.json"; true; }
+# shellcheck disable=SC2046
+QUEUEKIT_ASSEMBLY="$out" npx vitest run --config vitest.localstack.config.ts $(reports localstack) "$@"
+echo "[localstack-suite] the local runner end to end on LocalStack"
+# shellcheck disable=SC2046
+npx vitest run --config vitest.e2e-localstack.config.ts $(reports e2e-localstack) "$@"

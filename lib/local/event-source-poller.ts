@@ -34,6 +34,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   type DeleteMessageBatchRequestEntry,
   type Message,
@@ -46,6 +47,9 @@ import type { LocalEventSourceMapping, LocalFunction, LocalQueue } from './app-m
 import type { AttemptOutcome, FlowEvent } from './flow-events.js';
 import type { InvokeResult } from './function-host.js';
 import { RECEIVE_ALL_ATTRIBUTES, toSqsRecord } from './sqs-event.js';
+
+/** SQS's visibility timeout when a queue sets none. */
+const DEFAULT_VISIBILITY_TIMEOUT_S = 30;
 
 /** Lambda's SQS event source: largest invocation payload (6 MB). */
 export const ESM_MAX_PAYLOAD_BYTES = 6_291_456;
@@ -74,7 +78,10 @@ export interface EventSourcePollerOptions {
   readonly region: string;
   /**
    * Factor applied to the batching window (the runner provisions visibility timeouts already scaled). The
-   * invocation deadline stays the function timeout, unscaled.
+   * invocation deadline stays the function timeout, unscaled; so while a batch is held (waiting for its FIFO
+   * groups, starting an environment, running), its visibility is extended in steps of the scaled timeout, up to the
+   * queue's unscaled visibility timeout: a scaled queue never redelivers a message its first invocation still runs,
+   * unless AWS would too.
    * @default 1
    */
   readonly timeScale?: number;
@@ -407,6 +414,7 @@ export class EventSourcePoller {
   private async process(batch: Batch): Promise<{ deleting: Promise<void> | undefined }> {
     const { queue, region, fn } = this.options;
     const messages = batch.messages;
+    const stopExtending = this.keepInvisible(messages);
     const records: SQSRecord[] = new Array(messages.length);
     for (let i = 0; i < messages.length; i++) records[i] = toSqsRecord(messages[i] as Message, queue, region);
 
@@ -441,6 +449,7 @@ export class EventSourcePoller {
       };
     } finally {
       this.running--;
+      stopExtending();
     }
 
     const verdict: Verdict = !result.ok
@@ -471,6 +480,38 @@ export class EventSourcePoller {
       return { deleting: undefined };
     }
     return { deleting: this.deleteRecords(batch, records, toDelete, end).finally(() => this.releaseGroups(groups)) };
+  }
+
+  /**
+   * Under a time scale < 1, extends held messages' visibility every half scaled timeout, until the queue's own
+   * (unscaled) timeout has passed since the batch was taken; returns the function that stops it.
+   */
+  private keepInvisible(messages: readonly Message[]): () => void {
+    const scale = this.options.timeScale ?? 1;
+    if (scale >= 1 || messages.length === 0) return () => {};
+    const unscaled = Number(this.options.queue.attributes.VisibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT_S);
+    const step = Math.max(1, Math.ceil(unscaled * scale));
+    const until = Date.now() + unscaled * 1000;
+    const timer = setInterval(() => {
+      if (Date.now() + step * 1000 > until) {
+        clearInterval(timer);
+        return;
+      }
+      for (let i = 0; i < messages.length; i += 10) {
+        const entries = messages.slice(i, i + 10).map((m, k) => ({
+          Id: String(i + k),
+          ReceiptHandle: m.ReceiptHandle as string,
+          VisibilityTimeout: step,
+        }));
+        this.options.sqs
+          .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.options.queue.url, Entries: entries }))
+          .catch(() => {
+            // a handle that expired meanwhile: the message is visible again, which is what AWS would do too
+          });
+      }
+    }, step * 500);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private releaseGroups(groups: string[] | undefined): void {

@@ -150,6 +150,7 @@ export class LocalRunner {
           : undefined;
       },
       onPublish: (p) => this.recorder.recordPublish(p),
+      onDenied: (d) => notice(`denied: ${d.function} may not ${d.action} on ${d.resource}. Fix: ${d.fix}`),
       byFunction: (accessKeyId) => permissions?.principalOf(accessKeyId)?.displayName,
     });
     const maxConcurrency = this.options.maxConcurrency ?? DEFAULT_LOCAL_CONCURRENCY;

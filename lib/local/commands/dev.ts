@@ -237,8 +237,18 @@ export async function runDev(options: DevOptions): Promise<number> {
         view.log(pc.red(`${drive.failedInvocations} producer invocations failed, e.g. ${drive.errors[0]}`));
         code = 1;
       }
-      if (!drained) view.log(pc.yellow(`still waiting on ${summary.lost} deliveries after ${options.drainTimeout} s`));
-      if (summary.lost > 0 || summary.orderViolations > 0) code = 1;
+      if (stopSignal.signal.aborted) {
+        view.log(
+          pc.yellow(
+            `interrupted: ${summary.lost} deliveries not processed yet; they stay in their queues (what was received comes back after its visibility timeout)`,
+          ),
+        );
+        code = 130;
+      } else {
+        if (!drained)
+          view.log(pc.yellow(`still waiting on ${summary.lost} deliveries after ${options.drainTimeout} s`));
+        if (summary.lost > 0 || summary.orderViolations > 0) code = 1;
+      }
     }
     if (options.watch) {
       err(pc.dim('watching sources; Ctrl-C stops cleanly'));
