@@ -86,6 +86,8 @@ export interface PublishedMessage {
   readonly groupId?: string;
   /** Display name of the function that sent it, when a function did. */
   readonly by?: string;
+  /** When the gateway forwarded the call (epoch ms): the message may reach a consumer before the answer is back. */
+  readonly at: number;
 }
 
 /** A call the gateway refused, for the runner's own output. */
@@ -361,6 +363,7 @@ class Gateway {
       delete headers['transfer-encoding'];
     }
     const base = this.#target.pathname.replace(/\/$/, '');
+    const forwardedAt = Date.now();
     const upstream = this.#transport.request({
       protocol: this.#target.protocol,
       hostname: this.#target.hostname,
@@ -382,7 +385,7 @@ class Gateway {
       if (observe && up.statusCode === 200 && up.headers['content-encoding'] === undefined) {
         const chunks: Buffer[] = [];
         up.on('data', (chunk: Buffer) => chunks.push(chunk));
-        up.on('end', () => safely(() => this.#published(request, Buffer.concat(chunks).toString('utf8'))));
+        up.on('end', () => safely(() => this.#published(request, Buffer.concat(chunks).toString('utf8'), forwardedAt)));
       }
       up.on('error', (error) => res.destroy(error));
       up.pipe(res);
@@ -408,7 +411,7 @@ class Gateway {
   }
 
   /** Reports the messages of a successful send or publish: `published` events and {@link PublishedMessage}s. */
-  #published(request: ClassifiedRequest, responseText: string): void {
+  #published(request: ClassifiedRequest, responseText: string, at: number): void {
     const ids = messageIdsOf(request, responseText);
     if (ids.length === 0) return;
     const input = request.input ?? {};
@@ -417,7 +420,6 @@ class Gateway {
       key === undefined
         ? undefined
         : (this.#options.byFunction?.(key) ?? this.#options.permissions?.principalOf(key)?.displayName);
-    const at = Date.now();
     const sent = sentMessagesOf(request);
     const displayNameOf = this.#options.displayNameOf ?? (() => undefined);
     let where: Pick<PublishedMessage, 'topicArn' | 'queueArn' | 'queueUrl'>;
@@ -456,6 +458,7 @@ class Gateway {
           messageId,
           ...where,
           body: message?.body ?? '',
+          at,
           ...(message?.attributes !== undefined && { attributes: message.attributes }),
           ...(groupId !== undefined && { groupId }),
           ...(by !== undefined && { by }),

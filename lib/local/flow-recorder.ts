@@ -23,6 +23,8 @@ export interface PublishRecord {
   readonly groupId?: string;
   /** Function that published it. */
   readonly by?: string;
+  /** When it was sent (epoch ms). @default now */
+  readonly at?: number;
 }
 
 export interface FlowRecorderOptions {
@@ -114,7 +116,7 @@ export class FlowRecorder {
   recordPublish(p: PublishRecord): void {
     const topic = p.topicArn ? this.model.topics.find((t) => t.arn === p.topicArn) : undefined;
     const queue = p.queueArn ? this.queueByArn.get(p.queueArn) : undefined;
-    const at = Date.now();
+    const at = p.at ?? Date.now();
     this.record({
       type: 'published',
       at,
@@ -406,8 +408,14 @@ export class FlowRecorder {
         this.traces.delete(oldest);
       }
     }
-    if (trace.events.length < this.maxEvents) trace.events.push(event);
-    else trace.truncated = true;
+    if (trace.events.length >= this.maxEvents) {
+      trace.truncated = true;
+      return;
+    }
+    // Events come in time order, except a publish whose answer reached the runner after its delivery did.
+    let i = trace.events.length;
+    while (i > 0 && (trace.events[i - 1] as FlowEvent).at > event.at) i--;
+    trace.events.splice(i, 0, event);
   }
 }
 
