@@ -483,8 +483,10 @@ export class EventSourcePoller {
   }
 
   /**
-   * Under a time scale < 1, extends held messages' visibility every half scaled timeout, until the queue's own
-   * (unscaled) timeout has passed since the batch was taken; returns the function that stops it.
+   * Under a time scale < 1, keeps held messages invisible: at once, then four times per scaled timeout, each time
+   * for twice the scaled timeout (so a busy event loop does not let them slip back), until the queue's own
+   * (unscaled) timeout has passed since the batch was taken. Returns the function that stops it; a failed record
+   * then comes back within two scaled timeouts.
    */
   private keepInvisible(messages: readonly Message[]): () => void {
     const scale = this.options.timeScale ?? 1;
@@ -492,8 +494,9 @@ export class EventSourcePoller {
     const unscaled = Number(this.options.queue.attributes.VisibilityTimeout ?? DEFAULT_VISIBILITY_TIMEOUT_S);
     const step = Math.max(1, Math.ceil(unscaled * scale));
     const until = Date.now() + unscaled * 1000;
-    const timer = setInterval(() => {
-      if (Date.now() + step * 1000 > until) {
+    const extend = () => {
+      const seconds = Math.min(2 * step, Math.floor((until - Date.now()) / 1000));
+      if (seconds < 1) {
         clearInterval(timer);
         return;
       }
@@ -501,7 +504,7 @@ export class EventSourcePoller {
         const entries = messages.slice(i, i + 10).map((m, k) => ({
           Id: String(i + k),
           ReceiptHandle: m.ReceiptHandle as string,
-          VisibilityTimeout: step,
+          VisibilityTimeout: seconds,
         }));
         this.options.sqs
           .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.options.queue.url, Entries: entries }))
@@ -509,8 +512,10 @@ export class EventSourcePoller {
             // a handle that expired meanwhile: the message is visible again, which is what AWS would do too
           });
       }
-    }, step * 500);
+    };
+    const timer = setInterval(extend, step * 250);
     timer.unref();
+    extend();
     return () => clearInterval(timer);
   }
 
