@@ -327,7 +327,7 @@ export function toMermaid(model: AppModel): string {
   for (const node of graph.nodes) {
     const [open, close] = MERMAID_SHAPE[node.kind];
     const label = node.fifo ? `${mermaidText(node.displayName)}<br/>FIFO` : mermaidText(node.displayName);
-    lines.push(`  ${ids.get(node.id)}${open}"${label}"${close}:::${node.kind}${node.fifo ? ' fifo' : ''}`);
+    lines.push(`  ${ids.get(node.id)}${open}"${label}"${close}:::${node.kind}`);
   }
   for (const edge of graph.edges) {
     const arrow = edge.kind === 'redrive' || edge.disabled ? '-.->' : edge.kind === 'produces' ? '==>' : '-->';
@@ -341,12 +341,15 @@ export function toMermaid(model: AppModel): string {
     '  classDef function fill:#fdf3e0,stroke:#d68a1a',
     '  classDef fifo stroke-width:3px',
   );
+  // `:::a b` is not Mermaid; a second class goes on its own line.
+  const fifo = graph.nodes.filter((n) => n.fifo).map((n) => ids.get(n.id));
+  if (fifo.length > 0) lines.push(`  class ${fifo.join(',')} fifo`);
   return `${lines.join('\n')}\n`;
 }
 
-/** Text inside a quoted Mermaid label: quotes, markup and `#` as Mermaid entity codes. */
+/** Text inside a quoted Mermaid label: quotes, markup, `|` (it ends an edge label) and `#` as Mermaid entity codes. */
 function mermaidText(text: string): string {
-  return text.replace(/[#"<>&]/g, (c) => `#${c.charCodeAt(0)};`);
+  return text.replace(/[#"<>&|]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 
 // ---- Graphviz -----------------------------------------------------------------------------------------------

@@ -175,13 +175,20 @@ describe('toMermaid', () => {
   });
 
   it('marks FIFO topics and queues', () => {
-    expect(lines).toContain('t_Orders{{"Orders<br/>FIFO"}}:::topic fifo');
-    expect(lines).toContain('q_OrderQueue[["OrderQueue<br/>FIFO"]]:::queue fifo');
-    expect(lines).toContain('q_OrderDlq[("OrderDlq<br/>FIFO")]:::dlq fifo');
+    expect(lines).toContain('t_Orders{{"Orders<br/>FIFO"}}:::topic');
+    expect(lines).toContain('q_OrderQueue[["OrderQueue<br/>FIFO"]]:::queue');
+    expect(lines).toContain('q_OrderDlq[("OrderDlq<br/>FIFO")]:::dlq');
+    expect(
+      lines
+        .find((l) => l.startsWith('class '))
+        ?.split(' ')[1]
+        ?.split(',')
+        .sort(),
+    ).toEqual(['q_OrderDlq', 'q_OrderQueue', 't_Orders'].sort());
   });
 
   it('labels subscriptions with their filter policy and raw delivery', () => {
-    expect(lines).toContain('t_Uploads -->|"kind: image|text"| q_Images');
+    expect(lines).toContain('t_Uploads -->|"kind: image#124;text"| q_Images');
     expect(lines).toContain('t_Uploads -->|"body: priority=high<br/>raw"| q_Texts');
     expect(lines).toContain('t_Orders -->|"raw"| q_OrderQueue');
   });
@@ -231,7 +238,7 @@ describe('toMermaid', () => {
       queues: [...model.queues, queue('Texts!'), queue('Texts?')],
     };
     const text = toMermaid(weird);
-    expect(text).toContain('|"note: say #34;hi#34;|#60;b#62;"|');
+    expect(text).toContain('|"note: say #34;hi#34;#124;#60;b#62;"|');
     expect(text).toContain('q_Texts_[["Texts!"]]');
     expect(text).toContain('q_Texts__2[["Texts?"]]');
   });
