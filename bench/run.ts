@@ -5,7 +5,8 @@
  *
  * - `--quick`: 3 runs per benchmark and smaller producer workloads (the metric names say how many); under 60 s.
  * - full (default): 5 runs, the issue's workloads.
- * - `--only`: comma-separated id prefixes (`P1`, `P2`, `P2-cpu`, `P2-mixed`, `P3`, `P3a`, `P3b`, `P6`).
+ * - `--only`: comma-separated id prefixes (`P1`, `P2`, `P2-cpu`, `P2-mixed`, `P3`, `P3a`, `P3b`, `P4`, `P4-child`,
+ *   `P5`, `P5-child`, `P6`, `P7`, `P8`).
  *
  * Exits 0 when a goal is not met (this is a report); non-zero only when a benchmark crashes.
  *
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { bundleBench } from './bundle-bench.js';
 import { consumerBench } from './consumer-bench.js';
 import { producerBench } from './producer-bench.js';
+import { runnerBench } from './runner-bench.js';
 import { type Comparison, compare, type Measurement, type Summary } from './stats.js';
 
 const RESULTS = fileURLToPath(new URL('./results.json', import.meta.url));
@@ -138,6 +140,10 @@ async function main(): Promise<void> {
   if (wantsAny('P3a', 'P3b', 'P3b-wall', 'P3b-c10000')) {
     console.log('\nconsumer (P3a, P3b)…');
     measurements.push(...(await consumerBench({ quick, runs, wants, log })));
+  }
+  if (wantsAny('P4', 'P4-child', 'P5', 'P5-child', 'P7', 'P8', 'P8-drain')) {
+    console.log('\nlocal runner (P4, P5, P7, P8)…');
+    measurements.push(...(await runnerBench({ quick, runs, wants, log })));
   }
   if (wantsAny('P6', 'P6-gzip')) {
     console.log('\nbundle (P6)…');

@@ -46,6 +46,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import type { LocalEventSourceMapping, LocalFunction, LocalQueue } from './app-model.js';
 import type { AttemptOutcome, FlowEvent } from './flow-events.js';
 import type { InvokeResult } from './function-host.js';
+import { DEFAULT_LOCAL_CONCURRENCY } from './limits.js';
 import { RECEIVE_ALL_ATTRIBUTES, toSqsRecord } from './sqs-event.js';
 
 /** SQS's visibility timeout when a queue sets none. */
@@ -58,7 +59,6 @@ export const SQS_MAX_WAIT_SECONDS = 20;
 export const SQS_MAX_RECEIVE = 10;
 /** Pollers a mapping starts with (AWS starts standard queues at 5 concurrent batches), and its default cap. */
 export const ESM_INITIAL_POLLERS = 5;
-export const DEFAULT_ESM_MAX_CONCURRENCY = 10;
 /** Bytes a record adds to the payload besides its body and attributes (ids, receipt handle, system attributes). */
 const RECORD_OVERHEAD_BYTES = 1_024;
 /** Attempts at deleting a record before leaving it to come back after its visibility timeout. */
@@ -264,7 +264,7 @@ export class EventSourcePoller {
     const { mapping, queue } = options;
     this.batchSize = Math.max(1, mapping.batchSize || 10);
     this.windowMs = Math.max(0, mapping.maxBatchingWindowSeconds * 1000 * (options.timeScale ?? 1));
-    this.cap = Math.max(1, mapping.maxConcurrency ?? options.maxConcurrency ?? DEFAULT_ESM_MAX_CONCURRENCY);
+    this.cap = Math.max(1, mapping.maxConcurrency ?? options.maxConcurrency ?? DEFAULT_LOCAL_CONCURRENCY);
     this.initialPollers = Math.min(this.cap, ESM_INITIAL_POLLERS);
     this.fifo = queue.fifo || queue.arn.endsWith('.fifo');
     this.deadLetterName =

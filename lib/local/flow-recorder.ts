@@ -57,9 +57,22 @@ type Settlement = 'pending' | 'succeeded' | 'dead-lettered';
 
 const THROUGHPUT_WINDOW_S = 5;
 
+interface Trace {
+  events: FlowEvent[];
+  truncated: boolean;
+}
+
 export class FlowRecorder {
   readonly startedAt = Date.now();
-  private readonly traces = new Map<string, { events: FlowEvent[]; truncated: boolean }>();
+  private readonly traces = new Map<string, Trace>();
+  /**
+   * Traces in the order they were created, for dropping the oldest. `traces.keys().next()` would find it, but a Map
+   * appended to at the end and deleted from at the front keeps the deleted slots until it rehashes, and that
+   * iteration walks over all of them: about 10 µs per delivery once 20,000 messages are traced. An entry whose
+   * trace is no longer the one in `traces` (deleted, or created again since) is skipped.
+   */
+  private traceOrder: { id: string; trace: Trace }[] = [];
+  private traceOrderHead = 0;
   private readonly queueCounters = new Map<string, QueueCounters>();
   private readonly topicCounters = new Map<string, { published: number }>();
   private readonly subscriptionCounters = new Map<string, { delivered: number; filtered: number }>();
@@ -167,11 +180,15 @@ export class FlowRecorder {
     const body = message.Body ?? '';
     let id = deliveryId;
     if (body.startsWith('{') && body.includes('"TopicArn"')) {
-      try {
-        const envelope = JSON.parse(body) as { Type?: string; MessageId?: string };
-        if (envelope.Type === 'Notification' && envelope.MessageId) id = envelope.MessageId;
-      } catch {
-        // not an envelope
+      const plain = plainEnvelopeMessageId(body);
+      if (plain !== undefined) id = plain;
+      else {
+        try {
+          const envelope = JSON.parse(body) as { Type?: string; MessageId?: string };
+          if (envelope.Type === 'Notification' && envelope.MessageId) id = envelope.MessageId;
+        } catch {
+          // not an envelope
+        }
       }
     } else {
       const key = `${queue.arn}|${digest(body)}`;
@@ -403,10 +420,8 @@ export class FlowRecorder {
     if (!trace) {
       trace = { events: [], truncated: false };
       this.traces.set(event.messageId, trace);
-      if (this.traces.size > this.maxTraced) {
-        const oldest = this.traces.keys().next().value as string;
-        this.traces.delete(oldest);
-      }
+      this.traceOrder.push({ id: event.messageId, trace });
+      if (this.traces.size > this.maxTraced) this.dropOldestTrace();
     }
     if (trace.events.length >= this.maxEvents) {
       trace.truncated = true;
@@ -417,6 +432,38 @@ export class FlowRecorder {
     while (i > 0 && (trace.events[i - 1] as FlowEvent).at > event.at) i--;
     trace.events.splice(i, 0, event);
   }
+
+  /** Drops the oldest trace still kept (see {@link traceOrder}). */
+  private dropOldestTrace(): void {
+    const order = this.traceOrder;
+    while (this.traceOrderHead < order.length) {
+      const { id, trace } = order[this.traceOrderHead++] as { id: string; trace: Trace };
+      if (this.traces.get(id) === trace) {
+        this.traces.delete(id);
+        break;
+      }
+    }
+    // Let go of the part already walked now and then: amortized O(1) per trace.
+    if (this.traceOrderHead > 1024 && this.traceOrderHead * 2 > order.length) {
+      this.traceOrder = order.slice(this.traceOrderHead);
+      this.traceOrderHead = 0;
+    }
+  }
+}
+
+const ENVELOPE_START = '{"Type":"Notification","MessageId":"';
+
+/**
+ * The MessageId of an SNS notification written compactly with `Type` and `MessageId` first (as the embedded emulator
+ * writes it), read without parsing the whole body (parsing it was about a sixth of the recorder's time per delivery);
+ * undefined for any other shape, which is then parsed.
+ */
+function plainEnvelopeMessageId(body: string): string | undefined {
+  if (!body.startsWith(ENVELOPE_START)) return undefined;
+  const end = body.indexOf('"', ENVELOPE_START.length);
+  if (end === -1) return undefined;
+  const id = body.slice(ENVELOPE_START.length, end);
+  return id !== '' && !id.includes('\\') ? id : undefined;
 }
 
 function digest(body: string): string {

@@ -31,13 +31,12 @@ import { Worker } from 'node:worker_threads';
 import type { LocalFunction } from './app-model.js';
 import { LocalRunnerError } from './errors.js';
 import type { ErrorShape, InvokeMessage, WorkerInit, WorkerMessage } from './function-worker.js';
+import { DEFAULT_LOCAL_CONCURRENCY } from './limits.js';
 
 /** Lambda: largest synchronous invocation request and response, in bytes (6 MB). */
 export const LAMBDA_MAX_PAYLOAD_BYTES = 6_291_456;
 /** Lambda: the init phase of an on-demand environment may take 10 s before the invocation's own timeout applies. */
 export const LAMBDA_INIT_LIMIT_MS = 10_000;
-/** Default most concurrent environments when the function has no reserved concurrency. */
-export const DEFAULT_MAX_ENVIRONMENTS = 10;
 /** Default bounds of the log lines kept per invocation (every line still goes to `onLog`). */
 export const DEFAULT_MAX_LOG_LINES = 200;
 export const DEFAULT_MAX_LOG_BYTES = 65_536;
@@ -248,7 +247,7 @@ export class FunctionHost {
     readonly fn: LocalFunction,
     options: FunctionHostOptions = {},
   ) {
-    this.maxEnvironments = options.maxEnvironments ?? fn.reservedConcurrency ?? DEFAULT_MAX_ENVIRONMENTS;
+    this.maxEnvironments = options.maxEnvironments ?? fn.reservedConcurrency ?? DEFAULT_LOCAL_CONCURRENCY;
     if (!Number.isInteger(this.maxEnvironments) || this.maxEnvironments < 0) {
       throw new RangeError(
         `maxEnvironments of ${fn.displayName} is ${this.maxEnvironments}: it must be a whole number ≥ 0 ` +
