@@ -14,6 +14,7 @@ import {
   type InvokeFailure,
   type InvokeResult,
 } from '../../lib/local/function-host.js';
+import { DEFAULT_LOCAL_CONCURRENCY } from '../../lib/local/limits.js';
 
 let root: string;
 let codeDir: string;
@@ -447,7 +448,7 @@ describe('environments', () => {
 
   it('defaults to the reserved concurrency', async () => {
     expect(host('index.ok', { reservedConcurrency: 2 }).maxEnvironments).toBe(2);
-    expect(host('index.ok').maxEnvironments).toBe(10);
+    expect(host('index.ok').maxEnvironments).toBe(DEFAULT_LOCAL_CONCURRENCY);
     const throttled = failed(await host('index.ok', { reservedConcurrency: 0 }).invoke({}));
     expect(throttled.errorType).toBe('TooManyRequestsException');
   });
