@@ -21,7 +21,7 @@ import { FlowRecorder } from './flow-recorder.js';
 import { FunctionHost, type FunctionHostOptions, type InvokeResult } from './function-host.js';
 import { DEFAULT_LOCAL_CONCURRENCY, LOCAL_ACCOUNT_ID, LOCAL_REGION, STATE_DIR } from './limits.js';
 import { type RunnerOutputs, writeOutputs } from './outputs-file.js';
-import { PermissionCheck } from './permission-check.js';
+import { accessKeyIdFor, PermissionCheck } from './permission-check.js';
 import { createProvisioner } from './provisioner.js';
 import { SubscriptionRouter } from './subscription-routing.js';
 import { openTarget, type Target } from './targets.js';
@@ -137,6 +137,7 @@ export class LocalRunner {
             region: this.model.region,
             onWarning: notice,
           });
+    const callers = new Map(this.model.functions.map((fn) => [accessKeyIdFor(fn.arn), fn.displayName]));
     this.gateway = await startAwsGateway({
       target: this.target.endpoint,
       port: this.options.lambdaPort,
@@ -151,7 +152,8 @@ export class LocalRunner {
       },
       onPublish: (p) => this.recorder.recordPublish(p),
       onDenied: (d) => notice(`denied: ${d.function} may not ${d.action} on ${d.resource}. Fix: ${d.fix}`),
-      byFunction: (accessKeyId) => permissions?.principalOf(accessKeyId)?.displayName,
+      // Who published, for the trace, with or without the IAM check: each function has its own access key.
+      byFunction: (accessKeyId) => callers.get(accessKeyId),
     });
     const maxConcurrency = this.options.maxConcurrency ?? DEFAULT_LOCAL_CONCURRENCY;
     for (const fn of this.model.functions) {
@@ -162,7 +164,7 @@ export class LocalRunner {
         region: this.model.region,
         extraEnv: {
           AWS_ENDPOINT_URL: this.lambdaEndpoint,
-          AWS_ACCESS_KEY_ID: permissions?.accessKeyFor(fn) ?? 'queuekit-local',
+          AWS_ACCESS_KEY_ID: accessKeyIdFor(fn.arn),
           AWS_SECRET_ACCESS_KEY: 'queuekit-local',
           QUEUEKIT_TIME_SCALE: String(this.timeScale),
         },
