@@ -43,20 +43,16 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { MAX_BATCH_ENTRIES } from '../runtime/limits.js';
 import type { LocalEventSourceMapping, LocalFunction, LocalQueue } from './app-model.js';
 import type { AttemptOutcome, FlowEvent } from './flow-events.js';
 import type { InvokeResult } from './function-host.js';
-import { DEFAULT_LOCAL_CONCURRENCY } from './limits.js';
+import { DEFAULT_LOCAL_CONCURRENCY, LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES, SQS_MAX_WAIT_SECONDS } from './limits.js';
 import { RECEIVE_ALL_ATTRIBUTES, toSqsRecord } from './sqs-event.js';
 
 /** SQS's visibility timeout when a queue sets none. */
 const DEFAULT_VISIBILITY_TIMEOUT_S = 30;
 
-/** Lambda's SQS event source: largest invocation payload (6 MB). */
-export const ESM_MAX_PAYLOAD_BYTES = 6_291_456;
-/** SQS: longest long poll, and most messages per ReceiveMessage / entries per DeleteMessageBatch. */
-export const SQS_MAX_WAIT_SECONDS = 20;
-export const SQS_MAX_RECEIVE = 10;
 /** Pollers a mapping starts with (AWS starts standard queues at 5 concurrent batches), and its default cap. */
 export const ESM_INITIAL_POLLERS = 5;
 /** Bytes a record adds to the payload besides its body and attributes (ids, receipt handle, system attributes). */
@@ -230,13 +226,13 @@ class Batch {
   fits(message: Message): number | undefined {
     if (!this.exact) {
       const bound = bodyBytesBound(message) + attributeBytes(message);
-      if (this.bytes + bound <= ESM_MAX_PAYLOAD_BYTES) return bound;
+      if (this.bytes + bound <= LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES) return bound;
       this.exact = true;
       this.bytes = 0;
       for (const m of this.messages) this.bytes += exactBodyBytes(m) + attributeBytes(m);
     }
     const bytes = exactBodyBytes(message) + attributeBytes(message);
-    return this.bytes + bytes <= ESM_MAX_PAYLOAD_BYTES || this.messages.length === 0 ? bytes : undefined;
+    return this.bytes + bytes <= LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES || this.messages.length === 0 ? bytes : undefined;
   }
 }
 
@@ -336,7 +332,7 @@ export class EventSourcePoller {
     let full = false;
     let failures = 0;
     while (batch.messages.length < this.batchSize && !this.stopping) {
-      const want = Math.min(SQS_MAX_RECEIVE, this.batchSize - batch.messages.length);
+      const want = Math.min(MAX_BATCH_ENTRIES, this.batchSize - batch.messages.length);
       let wait = SQS_MAX_WAIT_SECONDS;
       if (windowEnd !== undefined) {
         const left = windowEnd - Date.now();
@@ -584,9 +580,9 @@ export class EventSourcePoller {
   /** Deletes `indexes` of the batch, 10 per call, retrying failed entries; emits `deleted` for each. */
   private async deleteRecords(batch: Batch, records: SQSRecord[], indexes: number[], attemptEnd: number) {
     const { sqs, queue, onEvent } = this.options;
-    for (let start = 0; start < indexes.length; start += SQS_MAX_RECEIVE) {
+    for (let start = 0; start < indexes.length; start += MAX_BATCH_ENTRIES) {
       let entries: DeleteMessageBatchRequestEntry[] = [];
-      for (let k = start; k < Math.min(indexes.length, start + SQS_MAX_RECEIVE); k++) {
+      for (let k = start; k < Math.min(indexes.length, start + MAX_BATCH_ENTRIES); k++) {
         const i = indexes[k] as number;
         entries.push({ Id: String(i), ReceiptHandle: (records[i] as SQSRecord).receiptHandle });
       }

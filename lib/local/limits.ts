@@ -9,6 +9,9 @@ import { availableParallelism } from 'node:os';
 export const LOCAL_ACCOUNT_ID = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
 
+/** SQS: longest long poll (ReceiveMessage WaitTimeSeconds). */
+export const SQS_MAX_WAIT_SECONDS = 20;
+
 /** SQS queue names: 1–80 characters, `.fifo` included (AWS SQS quotas). */
 export const MAX_QUEUE_NAME_LENGTH = 80;
 /** SNS topic names: 1–256 characters (AWS SNS quotas). */

@@ -15,12 +15,10 @@ import {
 } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { clientConfig } from '../runtime/clients.js';
+import { SQS_MAX_DELAY_SECONDS } from '../runtime/limits.js';
 import type { LocalQueue, LocalSubscription, LocalTopic } from './app-model.js';
 import type { ProvisionHooks } from './app-model-loader.js';
 import { ProvisionError } from './errors.js';
-
-/** SQS's longest delay: a scaled DelaySeconds stays within it. */
-const MAX_DELAY_SECONDS = 900;
 
 /**
  * Queue attributes as provisioned under a time scale: visibility timeout and delivery delay shrink by `timeScale`
@@ -33,7 +31,9 @@ export function scaledQueueAttributes(attributes: Readonly<Record<string, string
     scaled.VisibilityTimeout = String(Math.max(1, Math.ceil(Number(attributes.VisibilityTimeout) * timeScale)));
   }
   if (attributes.DelaySeconds !== undefined) {
-    scaled.DelaySeconds = String(Math.min(MAX_DELAY_SECONDS, Math.round(Number(attributes.DelaySeconds) * timeScale)));
+    scaled.DelaySeconds = String(
+      Math.min(SQS_MAX_DELAY_SECONDS, Math.round(Number(attributes.DelaySeconds) * timeScale)),
+    );
   }
   return scaled;
 }
