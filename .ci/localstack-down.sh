@@ -26,7 +26,8 @@ case "$pid" in
 esac
 
 # Is anything of that process group still there (the leader or any child)?
-group_alive() { kill -0 -- "-$pid" 2>/dev/null || kill -0 "$pid" 2>/dev/null; }
+# Zombies (killed, not yet reaped by their parent) do not count: kill -0 still succeeds on them.
+group_alive() { ps -eo pgid=,pid=,stat= | awk -v g="$pid" '($1 == g || $2 == g) && $3 !~ /^Z/ { found = 1 } END { exit !found }'; }
 
 if ! group_alive; then
   say "LocalStack (pid $pid) is not running; removing stale PID file"
@@ -48,7 +49,7 @@ while group_alive; do
   if [ $((SECONDS - t0)) -ge "$STOP_TIMEOUT" ]; then
     say "still running after ${STOP_TIMEOUT} s; sending SIGKILL"
     kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    sleep 1
+    for _ in $(seq 1 20); do group_alive || break; sleep 0.5; done
     break
   fi
   sleep 0.5
